@@ -1,0 +1,49 @@
+"""Load jieba, its IDF table and the project's dictionaries once per process."""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+from pathlib import Path
+
+import jieba
+import jieba.posseg
+from jieba.analyse.tfidf import DEFAULT_IDF, IDFLoader
+
+from transforms.tables import NlpModels
+
+DICTIONARY_DIR = Path(__file__).resolve().parents[2] / "dictionaries"
+USER_DICT = DICTIONARY_DIR / "user_dict.txt"
+STOPWORDS = DICTIONARY_DIR / "stopwords.txt"
+
+
+class JiebaTagger:
+    """A jieba POS tokenizer owned by the project: jieba's global default stays untouched."""
+
+    def __init__(self, user_dict: Path | None) -> None:
+        self._tokenizer = jieba.Tokenizer()
+        self._tokenizer.initialize()
+        if user_dict is not None:
+            self._tokenizer.load_userdict(str(user_dict))
+        self._posseg = jieba.posseg.POSTokenizer(self._tokenizer)
+
+    def tag(self, text: str) -> list[tuple[str, str]]:
+        return [(pair.word, pair.flag) for pair in self._posseg.cut(text, HMM=True)]
+
+
+def read_word_list(path: Path) -> frozenset[str]:
+    words = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return frozenset(w for w in words if w and not w.startswith("#"))
+
+
+@cache
+def load_models(user_dict: Path = USER_DICT, stopwords: Path = STOPWORDS) -> NlpModels:
+    """Build the models once per process; every partition in that process reuses them."""
+    jieba.setLogLevel(logging.WARNING)
+    idf, median = IDFLoader(DEFAULT_IDF).get_idf()
+    return NlpModels(
+        tagger=JiebaTagger(user_dict),
+        idf=idf,
+        default_idf=median,
+        stopwords=read_word_list(stopwords),
+    )

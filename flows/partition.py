@@ -1,0 +1,133 @@
+"""Curate one partition (source x date): read, rebuild, tag, validate, replace on disk.
+
+Plain functions, no Prefect: the flow wraps them in tasks, and tests call them directly.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from flows.io import parquet
+from flows.io.raw import Rejected, read_raw_file
+from schemas.tables import Quarantine
+from schemas.validation import validate_tables
+from transforms.documents import RawDocument, document_articles
+from transforms.tables import (
+    ARTICLE_TABLES,
+    QUARANTINE_DTYPES,
+    NlpModels,
+    SourceArticle,
+    build_tables,
+)
+
+QUARANTINE_TABLE = "quarantine"
+CURATED_TABLES = (*ARTICLE_TABLES, QUARANTINE_TABLE)
+
+
+@dataclass
+class PartitionReport:
+    """What one partition contributed to a run; small, so it travels between tasks."""
+
+    source: str
+    pub_date: date
+    files_seen: int = 0
+    files_curated: int = 0
+    files_quarantined: int = 0
+    records_curated: int = 0
+    records_quarantined: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+def quarantine_frame(rejections: list[Rejected], run_id: str) -> pl.DataFrame:
+    rows = {
+        "run_id": [run_id] * len(rejections),
+        "source": [r.source for r in rejections],
+        "pub_date": [r.pub_date for r in rejections],
+        "raw_path": [r.raw_path for r in rejections],
+        "record": [r.record for r in rejections],
+        "reason": [r.reason for r in rejections],
+        "detail": [r.detail for r in rejections],
+    }
+    frame = pl.DataFrame(rows, schema=QUARANTINE_DTYPES).sort("raw_path", "record", "reason")
+    return Quarantine.validate(frame)
+
+
+def curate_partition(
+    raw_root: Path,
+    curated_root: Path,
+    source: str,
+    pub_date: date,
+    files: tuple[str, ...],
+    *,
+    run_id: str,
+    nlp: NlpModels,
+    max_file_bytes: int,
+) -> PartitionReport:
+    """Rebuild every table of one partition from its raw files and swap it in atomically."""
+    report = PartitionReport(source, pub_date, files_seen=len(files))
+    rejections: list[Rejected] = []
+    articles: list[SourceArticle] = []
+    for rel_path in files:
+        raw = read_raw_file(raw_root, rel_path, max_bytes=max_file_bytes)
+        if isinstance(raw, Rejected):
+            rejections.append(raw)
+            continue
+        doc = RawDocument(rel_path, source, pub_date, raw.text, raw.encoding, raw.sha256)
+        doc_articles, doc_rejections = document_articles(doc)
+        articles.extend(doc_articles)
+        rejections.extend(
+            Rejected(rel_path, r.reason, r.detail, source, pub_date, r.record)
+            for r in doc_rejections
+        )
+
+    tables, rejected_ids = validate_tables(build_tables(articles, run_id=run_id, nlp=nlp))
+    for art in articles:
+        if art.article_id in rejected_ids:
+            rejections.append(
+                Rejected(
+                    art.raw_path,
+                    "schema",
+                    f"article {art.article_id}: {rejected_ids[art.article_id]}",
+                    source,
+                    pub_date,
+                    art.raw_record,
+                )
+            )
+    quarantine = quarantine_frame(rejections, run_id)
+
+    curated_paths = set(tables["articles"]["raw_path"].to_list())
+    for rel_path in files:
+        if rel_path in curated_paths:
+            report.files_curated += 1
+        else:
+            report.files_quarantined += 1
+    jsonl_curated = tables["articles"].filter(pl.col("raw_record").is_not_null()).height
+    report.records_curated = jsonl_curated
+    report.records_quarantined = sum(1 for r in rejections if r.record is not None)
+    report.reasons = dict(Counter(r.reason for r in rejections))
+
+    frames: dict[str, pl.DataFrame] = {**tables, QUARANTINE_TABLE: quarantine}
+    report.rows = {table: frame.height for table, frame in frames.items()}
+    targets = parquet.partition_files(curated_root, CURATED_TABLES, source, pub_date)
+    parquet.commit(curated_root, {targets[t]: frames[t] for t in CURATED_TABLES})
+    return report
+
+
+def remove_partition(curated_root: Path, source: str, pub_date: date) -> None:
+    """Drop a partition whose raw folder is gone, atomically like any other replacement."""
+    targets = parquet.partition_files(curated_root, CURATED_TABLES, source, pub_date)
+    parquet.commit(curated_root, dict.fromkeys(targets.values()))
+
+
+def write_undated_quarantine(curated_root: Path, rejections: list[Rejected], run_id: str) -> int:
+    """Files the layout rules out have no partition: they share one file, rewritten each run."""
+    target = parquet.partition_file(curated_root, QUARANTINE_TABLE, None, parquet.UNDATED_FILE)
+    frame = quarantine_frame(rejections, run_id) if rejections else None
+    parquet.commit(curated_root, {target: frame})
+    return len(rejections)

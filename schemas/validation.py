@@ -1,0 +1,94 @@
+"""Validate a partition's tables together and set aside the articles that fail.
+
+An article is the unit of rejection: when any of its rows fails a check, in any table,
+all its rows leave every table, so the curated tables never disagree with each other.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+
+import pandera.polars as pa
+import polars as pl
+
+from schemas.tables import ARTICLE_MODELS
+
+_MAX_DETAIL_CASES = 5
+_SPAN_TABLES = {"sentences": "text", "tokens": "token", "entities": "text"}
+
+
+class SchemaStructureError(RuntimeError):
+    """A table misses a column or has a wrong dtype: a pipeline bug, not bad input."""
+
+
+def _row_failures(
+    table: str, frame: pl.DataFrame, model: type[pa.DataFrameModel]
+) -> dict[str, list[str]]:
+    try:
+        model.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+        structural = cases.filter(pl.col("index").is_null())
+        if structural.height:
+            raise SchemaStructureError(
+                f"{table}: " + "; ".join(structural["check"].cast(pl.String).to_list())
+            ) from err
+        ids = frame["article_id"]
+        found: dict[str, list[str]] = defaultdict(list)
+        for row in cases.iter_rows(named=True):
+            column = row["column"] if row["schema_context"] == "Column" else "*"
+            value = str(row["failure_case"])[:80]
+            found[ids[row["index"]]].append(f"{table}.{column}: {row['check']} ({value!r})")
+        return found
+    return {}
+
+
+def _span_failures(tables: Mapping[str, pl.DataFrame]) -> dict[str, list[str]]:
+    """Offsets must index `articles.text`: a cross-table check no single model can make."""
+    texts = tables["articles"].select("article_id", pl.col("text").alias("_article_text"))
+    found: dict[str, list[str]] = defaultdict(list)
+    for table, column in _SPAN_TABLES.items():
+        frame = tables[table]
+        if frame.is_empty():
+            continue
+        joined = frame.join(texts, on="article_id", how="left")
+        bad = joined.filter(
+            pl.col("_article_text").is_null()
+            | (pl.col("end") > pl.col("_article_text").str.len_chars())
+            | (
+                pl.col("_article_text").str.slice(pl.col("start"), pl.col("end") - pl.col("start"))
+                != pl.col(column)
+            )
+        )
+        for article_id, value, start in bad.select("article_id", column, "start").iter_rows():
+            found[article_id].append(
+                f"{table}.{column}: offset {start} does not index text ({value!r})"
+            )
+    return found
+
+
+def validate_tables(
+    tables: Mapping[str, pl.DataFrame],
+) -> tuple[dict[str, pl.DataFrame], dict[str, str]]:
+    """Tables without the failing articles, and why each failing article was rejected."""
+    failures: dict[str, list[str]] = defaultdict(list)
+    for table, model in ARTICLE_MODELS.items():
+        for article_id, problems in _row_failures(table, tables[table], model).items():
+            failures[article_id].extend(problems)
+    for article_id, problems in _span_failures(tables).items():
+        failures[article_id].extend(problems)
+
+    rejected = {
+        article_id: f"{len(problems)} failed checks: " + "; ".join(problems[:_MAX_DETAIL_CASES])
+        for article_id, problems in sorted(failures.items())
+    }
+    if not rejected:
+        return dict(tables), {}
+    kept = {
+        table: frame.filter(~pl.col("article_id").is_in(list(rejected)))
+        for table, frame in tables.items()
+    }
+    for table, model in ARTICLE_MODELS.items():
+        model.validate(kept[table], lazy=True)
+    return kept, rejected

@@ -1,0 +1,103 @@
+"""From decoded raw text to rebuilt articles, for each input format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from transforms.pages import Line, rebuild_article, rebuild_page, split_lines
+from transforms.records import Record, RecordRejection, parse_jsonl
+from transforms.tables import SourceArticle, make_article_id
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """A decoded raw file and where it sits: everything lineage needs."""
+
+    raw_path: str
+    source: str
+    pub_date: date
+    text: str
+    encoding: str
+    sha256: str
+
+    @property
+    def is_jsonl(self) -> bool:
+        return self.raw_path.lower().endswith(".jsonl")
+
+
+@dataclass(frozen=True)
+class DocumentRejection:
+    reason: str
+    detail: str
+    record: int | None = None
+
+
+def _page_articles(doc: RawDocument) -> tuple[list[SourceArticle], list[DocumentRejection]]:
+    articles, rejections = [], []
+    for ordinal, draft in enumerate(rebuild_page(split_lines(doc.text))):
+        if not draft.body:
+            kinds = sorted({p.kind for p in draft.paragraphs})
+            lines = [n for p in draft.paragraphs for n in p.raw_lines]
+            rejections.append(
+                DocumentRejection(
+                    "no_body",
+                    f"article {ordinal} (lines {min(lines)}-{max(lines)}) has no body text, "
+                    f"only {', '.join(kinds)}",
+                )
+            )
+            continue
+        articles.append(
+            SourceArticle(
+                draft=draft,
+                article_id=make_article_id(doc.raw_path, f"article:{ordinal}"),
+                source=doc.source,
+                pub_date=doc.pub_date,
+                raw_path=doc.raw_path,
+                raw_sha256=doc.sha256,
+                raw_encoding=doc.encoding,
+            )
+        )
+    return articles, rejections
+
+
+def _record_article(doc: RawDocument, record: Record) -> SourceArticle | DocumentRejection:
+    lines = [Line(ln.text, record.line_no) for ln in split_lines(record.text)]
+    draft = rebuild_article(
+        lines, headline=record.title, authors=record.authors, headline_line=record.line_no
+    )
+    if not draft.body:
+        return DocumentRejection("no_body", "record text holds no body paragraph", record.line_no)
+    return SourceArticle(
+        draft=draft,
+        article_id=make_article_id(doc.raw_path, f"line:{record.line_no}"),
+        source=doc.source,
+        pub_date=doc.pub_date,
+        raw_path=doc.raw_path,
+        raw_sha256=doc.sha256,
+        raw_encoding=doc.encoding,
+        raw_record=record.line_no,
+        external_id=record.external_id,
+        url=record.url,
+    )
+
+
+def _jsonl_articles(doc: RawDocument) -> tuple[list[SourceArticle], list[DocumentRejection]]:
+    articles, rejections = [], []
+    for parsed in parse_jsonl(doc.text, doc.pub_date):
+        if isinstance(parsed, RecordRejection):
+            rejections.append(DocumentRejection(parsed.reason, parsed.detail, parsed.line_no))
+            continue
+        result = _record_article(doc, parsed)
+        if isinstance(result, DocumentRejection):
+            rejections.append(result)
+        else:
+            articles.append(result)
+    if not articles and not rejections:
+        rejections.append(DocumentRejection("empty", "no records"))
+    return articles, rejections
+
+
+def document_articles(doc: RawDocument) -> tuple[list[SourceArticle], list[DocumentRejection]]:
+    """Articles rebuilt from one raw document, and what in it could not become one."""
+    return _jsonl_articles(doc) if doc.is_jsonl else _page_articles(doc)

@@ -1,0 +1,256 @@
+"""Assemble the curated tables of one partition from rebuilt articles.
+
+Rows are collected as column lists and turned into frames once per table: cheaper than
+row tuples, and the column dtypes are fixed here so every partition has the same schema.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+
+from transforms.entities import extract_entities
+from transforms.keywords import textrank_keywords, tfidf_keywords
+from transforms.pages import ArticleDraft
+from transforms.sentences import split_sentences
+from transforms.tagging import Tagger, tokenize
+
+TABLE_DTYPES: dict[str, dict[str, pl.DataType]] = {
+    "articles": {
+        "article_id": pl.String(),
+        "source": pl.String(),
+        "pub_date": pl.Date(),
+        "external_id": pl.String(),
+        "headline": pl.String(),
+        "authors": pl.List(pl.String()),
+        "dateline": pl.String(),
+        "url": pl.String(),
+        "text": pl.String(),
+        "n_chars": pl.Int64(),
+        "n_paragraphs": pl.Int64(),
+        "n_sentences": pl.Int64(),
+        "n_tokens": pl.Int64(),
+        "raw_path": pl.String(),
+        "raw_record": pl.Int64(),
+        "raw_encoding": pl.String(),
+        "raw_sha256": pl.String(),
+        "content_sha256": pl.String(),
+        "run_id": pl.String(),
+    },
+    "paragraphs": {
+        "article_id": pl.String(),
+        "pub_date": pl.Date(),
+        "paragraph_idx": pl.Int64(),
+        "kind": pl.String(),
+        "text": pl.String(),
+        "raw_line_start": pl.Int64(),
+        "raw_line_end": pl.Int64(),
+        "raw_lines": pl.List(pl.Int64()),
+    },
+    "sentences": {
+        "article_id": pl.String(),
+        "pub_date": pl.Date(),
+        "sentence_idx": pl.Int64(),
+        "paragraph_idx": pl.Int64(),
+        "text": pl.String(),
+        "start": pl.Int64(),
+        "end": pl.Int64(),
+    },
+    "tokens": {
+        "article_id": pl.String(),
+        "pub_date": pl.Date(),
+        "sentence_idx": pl.Int64(),
+        "token_idx": pl.Int64(),
+        "token": pl.String(),
+        "pos": pl.String(),
+        "start": pl.Int64(),
+        "end": pl.Int64(),
+    },
+    "entities": {
+        "article_id": pl.String(),
+        "pub_date": pl.Date(),
+        "entity_idx": pl.Int64(),
+        "sentence_idx": pl.Int64(),
+        "entity_type": pl.String(),
+        "text": pl.String(),
+        "normalized": pl.String(),
+        "number": pl.Float64(),
+        "start": pl.Int64(),
+        "end": pl.Int64(),
+    },
+    "keywords": {
+        "article_id": pl.String(),
+        "pub_date": pl.Date(),
+        "keyword": pl.String(),
+        "method": pl.String(),
+        "rank": pl.Int64(),
+        "weight": pl.Float64(),
+    },
+}
+ARTICLE_TABLES = tuple(TABLE_DTYPES)
+QUARANTINE_DTYPES: dict[str, pl.DataType] = {
+    "run_id": pl.String(),
+    "source": pl.String(),
+    "pub_date": pl.Date(),
+    "raw_path": pl.String(),
+    "record": pl.Int64(),
+    "reason": pl.String(),
+    "detail": pl.String(),
+}
+
+
+@dataclass(frozen=True)
+class NlpModels:
+    """Everything the language steps read, loaded once per process and passed in."""
+
+    tagger: Tagger
+    idf: Mapping[str, float]
+    default_idf: float
+    stopwords: frozenset[str]
+
+
+@dataclass(frozen=True)
+class SourceArticle:
+    """A rebuilt article plus the lineage that ties it to its raw file."""
+
+    draft: ArticleDraft
+    article_id: str
+    source: str
+    pub_date: date
+    raw_path: str
+    raw_sha256: str
+    raw_encoding: str
+    raw_record: int | None = None
+    external_id: str | None = None
+    url: str | None = None
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def make_article_id(raw_path: str, locator: str) -> str:
+    """Stable id from where the article sits in the raw tree: same input, same id."""
+    return hashlib.sha256(f"{raw_path}\x00{locator}".encode()).hexdigest()[:20]
+
+
+@dataclass
+class _Columns:
+    data: dict[str, dict[str, list[object]]] = field(
+        default_factory=lambda: {t: {c: [] for c in cols} for t, cols in TABLE_DTYPES.items()}
+    )
+
+    def add(self, table: str, **row: object) -> None:
+        columns = self.data[table]
+        for name, values in columns.items():
+            values.append(row[name])
+
+    def frames(self) -> dict[str, pl.DataFrame]:
+        return {
+            table: pl.DataFrame(cols, schema=TABLE_DTYPES[table])
+            for table, cols in self.data.items()
+        }
+
+
+def _add_article(cols: _Columns, art: SourceArticle, *, run_id: str, nlp: NlpModels) -> None:
+    draft = art.draft
+    key = {"article_id": art.article_id, "pub_date": art.pub_date}
+    body_ids = []
+    for idx, para in enumerate(draft.paragraphs):
+        lines = list(para.raw_lines)
+        cols.add(
+            "paragraphs",
+            **key,
+            paragraph_idx=idx,
+            kind=para.kind,
+            text=para.text,
+            raw_line_start=min(lines) if lines else None,
+            raw_line_end=max(lines) if lines else None,
+            raw_lines=lines,
+        )
+        if para.kind == "body":
+            body_ids.append(idx)
+
+    text = draft.body
+    sentences = split_sentences(text, body_ids)
+    for idx, s in enumerate(sentences):
+        cols.add(
+            "sentences",
+            **key,
+            sentence_idx=idx,
+            paragraph_idx=s.paragraph_idx,
+            text=text[s.start : s.end],
+            start=s.start,
+            end=s.end,
+        )
+
+    tokens = tokenize(text, sentences, tagger=nlp.tagger)
+    for idx, t in enumerate(tokens):
+        cols.add(
+            "tokens",
+            **key,
+            sentence_idx=t.sentence_idx,
+            token_idx=idx,
+            token=t.token,
+            pos=t.pos,
+            start=t.start,
+            end=t.end,
+        )
+
+    for idx, e in enumerate(extract_entities(text, sentences, tokens, pub_date=art.pub_date)):
+        cols.add(
+            "entities",
+            **key,
+            entity_idx=idx,
+            sentence_idx=e.sentence_idx,
+            entity_type=e.entity_type,
+            text=e.text,
+            normalized=e.normalized,
+            number=e.number,
+            start=e.start,
+            end=e.end,
+        )
+
+    keywords = tfidf_keywords(
+        tokens, idf=nlp.idf, default_idf=nlp.default_idf, stopwords=nlp.stopwords
+    ) + textrank_keywords(tokens, stopwords=nlp.stopwords)
+    for k in keywords:
+        cols.add(
+            "keywords", **key, keyword=k.keyword, method=k.method, rank=k.rank, weight=k.weight
+        )
+
+    cols.add(
+        "articles",
+        **key,
+        source=art.source,
+        external_id=art.external_id,
+        headline=draft.headline,
+        authors=list(draft.authors),
+        dateline=draft.dateline,
+        url=art.url,
+        text=text,
+        n_chars=len(text),
+        n_paragraphs=len(draft.paragraphs),
+        n_sentences=len(sentences),
+        n_tokens=len(tokens),
+        raw_path=art.raw_path,
+        raw_record=art.raw_record,
+        raw_encoding=art.raw_encoding,
+        raw_sha256=art.raw_sha256,
+        content_sha256=sha256_text(text),
+        run_id=run_id,
+    )
+
+
+def build_tables(
+    articles: Sequence[SourceArticle], *, run_id: str, nlp: NlpModels
+) -> dict[str, pl.DataFrame]:
+    """Every article-derived table for a batch of articles, one frame per table."""
+    cols = _Columns()
+    for art in articles:
+        _add_article(cols, art, run_id=run_id, nlp=nlp)
+    return cols.frames()
