@@ -1,0 +1,42 @@
+# The few commands a newcomer needs. Everything installs into the project from its own
+# files: uv comes from PyPI into .tools/, the dependencies from uv.lock into .venv/.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON)
+export DO_NOT_TRACK := 1
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+
+.PHONY: install run test check lint format clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+.venv/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --locked
+	touch $@
+
+install: .venv/.synced  ## install the locked dependencies and the zhnews command
+
+run: install  ## curate the bundled sample (data/raw) into data/curated
+	$(UV) run --locked zhnews run --raw data/raw --curated data/curated
+
+lint: install  ## ruff and mypy on the code
+	$(UV) run --locked ruff check .
+	$(UV) run --locked ruff format --check .
+	$(UV) run --locked mypy
+
+test: lint  ## lint, type-check and run the whole test suite
+	$(UV) run --locked pytest
+
+format: install
+	$(UV) run --locked ruff format .
+	$(UV) run --locked ruff check --fix .
+
+clean:
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache
+	find data/curated -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
