@@ -77,6 +77,11 @@ _YEAR_SHIFT = {"今年": 0, "去年": -1, "明年": 1, "前年": -2}
 _MAX_DAYS_AHEAD = 31
 
 _TAG_TYPES = {"nr": "PERSON", "nrfg": "PERSON", "nrt": "PERSON", "ns": "LOC", "nt": "ORG"}
+# jieba's dictionary tags many common words ns (城市, 上市, 入口): a LOC needs a place
+# suffix on a name of three or more characters, or a known place name.
+_PLACE_SUFFIXES = tuple("省市县区镇乡村州盟旗岛湾")
+_MIN_SUFFIXED_PLACE = 3
+_PERSON_CHARS = (2, 4)
 
 
 @dataclass(frozen=True)
@@ -184,6 +189,28 @@ def _date_matches(text: str, pub_date: date) -> Iterator[_Match]:
         yield _Match("DATE", m.start(), m.end(), str(pub_date.year + _YEAR_SHIFT[m[1]]), None)
 
 
+def _tagged_type(
+    token: str, pos: str, places: frozenset[str], surnames: frozenset[str] | None
+) -> str | None:
+    """PERSON, LOC or ORG for a tagged token, after filters for jieba's noisy tags."""
+    entity_type = _TAG_TYPES.get(pos)
+    if entity_type is None or len(token) < 2:
+        return None
+    if token in places:
+        return "LOC"
+    if entity_type == "PERSON":
+        short, long = _PERSON_CHARS
+        if not short <= len(token) <= long:
+            return None
+        if surnames is not None and token[0] not in surnames and token[:2] not in surnames:
+            return None
+    if entity_type == "LOC" and not (
+        len(token) >= _MIN_SUFFIXED_PLACE and token.endswith(_PLACE_SUFFIXES)
+    ):
+        return None
+    return entity_type
+
+
 def _non_overlapping(matches: Sequence[_Match]) -> list[_Match]:
     """Longest match first; later matches that overlap a kept one are dropped."""
     kept: list[_Match] = []
@@ -211,13 +238,19 @@ def extract_entities(
     tokens: Sequence[Token],
     *,
     pub_date: date,
+    places: frozenset[str] = frozenset(),
+    surnames: frozenset[str] | None = None,
 ) -> list[Entity]:
-    """All entity mentions of one article, in text order, each inside one sentence."""
+    """All entity mentions of one article, in text order, each inside one sentence.
+
+    `places` are names accepted as LOC whatever their tag; `surnames`, when given, is
+    the set a PERSON must start with.
+    """
     mapped = text.translate(_HALF_WIDTH)
     matches = list(_pattern_matches(mapped, pub_date))
     for tok in tokens:
-        entity_type = _TAG_TYPES.get(tok.pos)
-        if entity_type and len(tok.token) >= 2:
+        entity_type = _tagged_type(tok.token, tok.pos, places, surnames)
+        if entity_type:
             matches.append(_Match(entity_type, tok.start, tok.end, tok.token, None))
     locate = _sentence_locator(sentences)
     entities = []

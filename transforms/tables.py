@@ -111,6 +111,8 @@ class NlpModels:
     idf: Mapping[str, float]
     default_idf: float
     stopwords: frozenset[str]
+    places: frozenset[str] = frozenset()
+    surnames: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,14 @@ def _add_article(cols: _Columns, art: SourceArticle, *, run_id: str, nlp: NlpMod
             end=t.end,
         )
 
-    for idx, e in enumerate(extract_entities(text, sentences, tokens, pub_date=art.pub_date)):
+    for idx, e in enumerate(extract_entities(
+            text,
+            sentences,
+            tokens,
+            pub_date=art.pub_date,
+            places=nlp.places,
+            surnames=nlp.surnames,
+        )):
         cols.add(
             "entities",
             **key,

@@ -15,6 +15,8 @@ from transforms.tables import NlpModels
 DICTIONARY_DIR = Path(__file__).resolve().parents[2] / "dictionaries"
 USER_DICT = DICTIONARY_DIR / "user_dict.txt"
 STOPWORDS = DICTIONARY_DIR / "stopwords.txt"
+PLACES = DICTIONARY_DIR / "places.txt"
+SURNAMES = DICTIONARY_DIR / "surnames.txt"
 
 
 class JiebaTagger:
@@ -32,12 +34,18 @@ class JiebaTagger:
 
 
 def read_word_list(path: Path) -> frozenset[str]:
-    words = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
-    return frozenset(w for w in words if w and not w.startswith("#"))
+    """Whitespace-separated words; lines starting with # are comments."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(w for line in lines if not line.startswith("#") for w in line.split())
 
 
 @cache
-def load_models(user_dict: Path = USER_DICT, stopwords: Path = STOPWORDS) -> NlpModels:
+def load_models(
+    user_dict: Path = USER_DICT,
+    stopwords: Path = STOPWORDS,
+    places: Path = PLACES,
+    surnames: Path = SURNAMES,
+) -> NlpModels:
     """Build the models once per process; every partition in that process reuses them."""
     jieba.setLogLevel(logging.WARNING)
     idf, median = IDFLoader(DEFAULT_IDF).get_idf()
@@ -46,4 +54,6 @@ def load_models(user_dict: Path = USER_DICT, stopwords: Path = STOPWORDS) -> Nlp
         idf=idf,
         default_idf=median,
         stopwords=read_word_list(stopwords),
+        places=read_word_list(places),
+        surnames=read_word_list(surnames),
     )

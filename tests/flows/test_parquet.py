@@ -1,0 +1,475 @@
+"""The curated layout: hive partitions, journaled commits, crash recovery, run files."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+from polars.testing import assert_frame_equal
+
+from flows.io import parquet
+from flows.io.parquet import (
+    JOURNAL_DIR,
+    NULL_PARTITION,
+    STAGING_DIR,
+    commit,
+    existing_partitions,
+    partition_dir,
+    partition_file,
+    recover,
+    write_run,
+)
+
+JUNE_15 = date(2026, 6, 15)
+JUNE_16 = date(2026, 6, 16)
+
+HEADLINES = [
+    "央行开展2000亿元逆回购操作",
+    "长江流域全面进入主汛期",
+    "国务院常务会议部署稳就业工作",
+    "5月份规模以上工业增加值同比增长5.6%",
+]
+
+
+def articles(pub_date: date | None, headlines: list[str], source: str = "cbn") -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "article_id": [f"{source}-{pub_date}-{i}" for i in range(len(headlines))],
+            "source": [source] * len(headlines),
+            "pub_date": [pub_date] * len(headlines),
+            "headline": headlines,
+            "n_chars": [len(h) for h in headlines],
+        },
+        schema={
+            "article_id": pl.String,
+            "source": pl.String,
+            "pub_date": pl.Date,
+            "headline": pl.String,
+            "n_chars": pl.Int64,
+        },
+    )
+
+
+def tokens(pub_date: date, words: list[str]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "article_id": ["cbn-1"] * len(words),
+            "pub_date": [pub_date] * len(words),
+            "token_idx": list(range(len(words))),
+            "token": words,
+        },
+        schema={
+            "article_id": pl.String,
+            "pub_date": pl.Date,
+            "token_idx": pl.Int64,
+            "token": pl.String,
+        },
+    )
+
+
+def read_file(path: Path) -> pl.DataFrame:
+    return pl.read_parquet(path, hive_partitioning=False)
+
+
+def leftovers(curated: Path) -> list[str]:
+    """Files (not folders) left in staging or the journal."""
+    found = []
+    for folder in (STAGING_DIR, JOURNAL_DIR):
+        base = curated / folder
+        if base.exists():
+            found += [p.relative_to(curated).as_posix() for p in base.rglob("*") if p.is_file()]
+    return found
+
+
+@pytest.fixture
+def curated(tmp_path: Path) -> Path:
+    return tmp_path / "curated"
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def test_partition_paths() -> None:
+    root = Path("/data/curated")
+    assert partition_dir(root, "articles", JUNE_15) == root / "articles/pub_date=2026-06-15"
+    assert partition_file(root, "tokens", JUNE_15, "cbn") == (
+        root / "tokens/pub_date=2026-06-15/cbn.parquet"
+    )
+    assert partition_file(root, "quarantine", None, "_undated") == (
+        root / f"quarantine/pub_date={NULL_PARTITION}/_undated.parquet"
+    )
+
+
+def test_commit_writes_hive_file_without_pub_date_inside(curated: Path) -> None:
+    frame = articles(JUNE_15, HEADLINES[:2])
+    target = partition_file(curated, "articles", JUNE_15, "cbn")
+
+    commit(curated, {target: frame})
+
+    assert target == curated / "articles" / "pub_date=2026-06-15" / "cbn.parquet"
+    assert target.is_file()
+    assert pq.read_schema(target).names == ["article_id", "source", "headline", "n_chars"]
+    assert_frame_equal(read_file(target), frame.drop("pub_date"))
+    assert leftovers(curated) == []
+
+
+def test_commit_compresses_with_zstd(curated: Path) -> None:
+    target = partition_file(curated, "articles", JUNE_15, "cbn")
+    commit(curated, {target: articles(JUNE_15, HEADLINES)})
+    meta = pq.ParquetFile(target).metadata
+    assert meta.row_group(0).column(0).compression == "ZSTD"
+
+
+def test_polars_reads_pub_date_back_as_date(curated: Path) -> None:
+    commit(
+        curated,
+        {
+            partition_file(curated, "articles", JUNE_15, "cbn"): articles(JUNE_15, HEADLINES[:2]),
+            partition_file(curated, "articles", JUNE_15, "xinhua"): articles(
+                JUNE_15, HEADLINES[2:3], "xinhua"
+            ),
+            partition_file(curated, "articles", JUNE_16, "cbn"): articles(JUNE_16, HEADLINES[3:]),
+        },
+    )
+
+    table = (
+        pl.scan_parquet(curated / "articles", hive_partitioning=True)
+        .collect()
+        .sort("article_id")
+    )
+
+    assert table.schema["pub_date"] == pl.Date
+    assert table.columns.count("pub_date") == 1
+    assert table.select("source", "pub_date", "headline").rows() == [
+        ("cbn", JUNE_15, HEADLINES[0]),
+        ("cbn", JUNE_15, HEADLINES[1]),
+        ("cbn", JUNE_16, HEADLINES[3]),
+        ("xinhua", JUNE_15, HEADLINES[2]),
+    ]
+    only_16 = pl.scan_parquet(curated / "articles", hive_partitioning=True).filter(
+        pl.col("pub_date") == JUNE_16
+    )
+    assert only_16.collect()["headline"].to_list() == [HEADLINES[3]]
+
+
+def test_pyarrow_reads_a_table_directory(curated: Path) -> None:
+    commit(
+        curated,
+        {
+            partition_file(curated, "articles", JUNE_15, "cbn"): articles(JUNE_15, HEADLINES[:2]),
+            partition_file(curated, "articles", JUNE_16, "cbn"): articles(JUNE_16, HEADLINES[2:]),
+        },
+    )
+
+    table = pq.read_table(curated / "articles")
+
+    assert table.num_rows == 4
+    assert table.column_names.count("pub_date") == 1
+    pairs = sorted(
+        zip(
+            table.column("headline").to_pylist(),
+            [str(v) for v in table.column("pub_date").to_pylist()],
+            strict=True,
+        )
+    )
+    assert pairs == sorted(
+        [(h, "2026-06-15") for h in HEADLINES[:2]] + [(h, "2026-06-16") for h in HEADLINES[2:]]
+    )
+
+
+def test_pandas_reads_a_table_directory(curated: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    commit(
+        curated,
+        {
+            partition_file(curated, "articles", JUNE_15, "cbn"): articles(JUNE_15, HEADLINES[:2]),
+            partition_file(curated, "articles", JUNE_16, "cbn"): articles(JUNE_16, HEADLINES[2:]),
+        },
+    )
+    frame = pd.read_parquet(curated / "articles")
+    assert len(frame) == 4
+    assert sorted(frame["headline"]) == sorted(HEADLINES)
+    assert sorted(frame["pub_date"].astype(str).unique()) == ["2026-06-15", "2026-06-16"]
+
+
+# --------------------------------------------------------------------------- replace / delete
+
+
+def test_second_commit_replaces_the_file(curated: Path) -> None:
+    target = partition_file(curated, "articles", JUNE_15, "cbn")
+    commit(curated, {target: articles(JUNE_15, HEADLINES)})
+    commit(curated, {target: articles(JUNE_15, HEADLINES[:2])})
+    commit(curated, {target: articles(JUNE_15, HEADLINES[:2])})
+
+    table = pl.read_parquet(curated / "articles", hive_partitioning=True)
+    assert table.height == 2
+    assert sorted(table["headline"].to_list()) == sorted(HEADLINES[:2])
+    assert list(target.parent.iterdir()) == [target]
+    assert leftovers(curated) == []
+
+
+@pytest.mark.parametrize("gone", [None, articles(JUNE_15, []).clear()], ids=["none", "empty"])
+def test_committing_nothing_deletes_file_and_empty_partition_dir(
+    curated: Path, gone: pl.DataFrame | None
+) -> None:
+    cbn_15 = partition_file(curated, "articles", JUNE_15, "cbn")
+    cbn_16 = partition_file(curated, "articles", JUNE_16, "cbn")
+    commit(curated, {cbn_15: articles(JUNE_15, HEADLINES[:2]), cbn_16: articles(JUNE_16, ["副刊"])})
+
+    commit(curated, {cbn_15: gone})
+
+    assert not cbn_15.exists()
+    assert not cbn_15.parent.exists()
+    assert cbn_16.is_file()
+    table = pl.read_parquet(curated / "articles", hive_partitioning=True)
+    assert table["pub_date"].unique().to_list() == [JUNE_16]
+    assert leftovers(curated) == []
+
+
+def test_deleting_one_source_keeps_the_shared_partition_dir(curated: Path) -> None:
+    cbn = partition_file(curated, "articles", JUNE_15, "cbn")
+    xinhua = partition_file(curated, "articles", JUNE_15, "xinhua")
+    commit(
+        curated,
+        {cbn: articles(JUNE_15, HEADLINES[:1]), xinhua: articles(JUNE_15, HEADLINES[1:2])},
+    )
+
+    commit(curated, {cbn: None})
+
+    assert not cbn.exists()
+    assert xinhua.is_file()
+    assert read_file(xinhua)["headline"].to_list() == [HEADLINES[1]]
+
+
+def test_deleting_a_file_that_never_existed_is_harmless(curated: Path) -> None:
+    target = partition_file(curated, "entities", JUNE_15, "cbn")
+    commit(curated, {target: None})
+    assert not target.exists()
+    assert not (curated / "entities").exists() or not any((curated / "entities").iterdir())
+    assert leftovers(curated) == []
+
+
+def test_one_commit_spans_several_tables(curated: Path) -> None:
+    art = partition_file(curated, "articles", JUNE_15, "cbn")
+    tok = partition_file(curated, "tokens", JUNE_15, "cbn")
+    ent = partition_file(curated, "entities", JUNE_15, "cbn")
+    commit(curated, {art: articles(JUNE_15, HEADLINES[:1]), ent: articles(JUNE_15, ["央行"])})
+
+    commit(
+        curated,
+        {art: articles(JUNE_15, HEADLINES[1:2]), tok: tokens(JUNE_15, ["长江", "流域"]), ent: None},
+    )
+
+    assert read_file(art)["headline"].to_list() == [HEADLINES[1]]
+    assert read_file(tok)["token"].to_list() == ["长江", "流域"]
+    assert not ent.exists()
+
+
+# --------------------------------------------------------------------------- crash recovery
+
+
+def crash_on_replace(monkeypatch: pytest.MonkeyPatch, allowed: int) -> list[tuple[str, str]]:
+    """Let `allowed` calls of os.replace through, then fail like a killed process would."""
+    real = os.replace
+    calls: list[tuple[str, str]] = []
+
+    def replace(src, dst):  # type: ignore[no-untyped-def]
+        if len(calls) >= allowed:
+            raise OSError("simulated crash")
+        calls.append((str(src), str(dst)))
+        real(src, dst)
+
+    monkeypatch.setattr(parquet.os, "replace", replace)
+    return calls
+
+
+@pytest.fixture
+def three_tables(curated: Path) -> dict[str, Path]:
+    """An old version of one partition in three tables."""
+    paths = {t: partition_file(curated, t, JUNE_15, "cbn") for t in ("a", "b", "c")}
+    commit(curated, {p: articles(JUNE_15, [f"旧版{t}"]) for t, p in paths.items()})
+    return paths
+
+
+def test_journal_left_by_a_crash_mid_swap_is_rolled_forward(
+    curated: Path, three_tables: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    new = {p: articles(JUNE_15, [f"新版{t}", "追加"]) for t, p in three_tables.items()}
+    gone = partition_file(curated, "d", JUNE_15, "cbn")
+    commit(curated, {gone: articles(JUNE_15, ["将被删除"])})
+    new[gone] = None
+
+    with monkeypatch.context() as m:
+        calls = crash_on_replace(m, allowed=2)  # the journal rename, then one file move
+        with pytest.raises(OSError, match="simulated crash"):
+            commit(curated, new)
+
+    # The crash left a mixed partition, a journal and staged files behind.
+    assert len(calls) == 2
+    assert calls[0][1].endswith(".json")
+    headlines = {t: read_file(p)["headline"].to_list() for t, p in three_tables.items()}
+    assert headlines == {"a": ["新版a", "追加"], "b": ["旧版b"], "c": ["旧版c"]}
+    assert gone.exists()
+    (journal,) = (curated / JOURNAL_DIR).glob("*.json")
+    spec = json.loads(journal.read_text(encoding="utf-8"))
+    assert [final for _, final in spec["moves"]] == [
+        "a/pub_date=2026-06-15/cbn.parquet",
+        "b/pub_date=2026-06-15/cbn.parquet",
+        "c/pub_date=2026-06-15/cbn.parquet",
+    ]
+    assert spec["deletes"] == ["d/pub_date=2026-06-15/cbn.parquet"]
+    assert any(p.startswith(STAGING_DIR) for p in leftovers(curated))
+
+    assert recover(curated) == 1
+
+    for t, path in three_tables.items():
+        assert read_file(path)["headline"].to_list() == [f"新版{t}", "追加"]
+    assert not gone.exists()
+    assert not gone.parent.exists()
+    assert leftovers(curated) == []
+    assert not (curated / STAGING_DIR).exists()
+    assert recover(curated) == 0
+
+
+def test_handwritten_journal_is_rolled_forward(curated: Path, three_tables: dict[str, Path]) -> None:
+    """The on-disk format: `_journal/<token>.json` naming `_staging/<token>/...` moves."""
+    token = "0123456789abcdef0123456789abcdef"
+    moves = []
+    for t, final in three_tables.items():
+        final_rel = final.relative_to(curated).as_posix()
+        staged_rel = f"{STAGING_DIR}/{token}/{final_rel}"
+        if t != "a":  # "a" was already moved before the crash: its staged file is gone
+            parquet.write_frame(articles(JUNE_15, [f"新版{t}"]), curated / staged_rel)
+        moves.append([staged_rel, final_rel])
+    parquet.write_frame(articles(JUNE_15, ["新版a"]), three_tables["a"])
+    (curated / JOURNAL_DIR).mkdir(exist_ok=True)
+    (curated / JOURNAL_DIR / f"{token}.json").write_text(
+        json.dumps({"moves": moves, "deletes": []}), encoding="utf-8"
+    )
+
+    assert recover(curated) == 1
+
+    for t, path in three_tables.items():
+        assert read_file(path)["headline"].to_list() == [f"新版{t}"]
+    assert leftovers(curated) == []
+    assert not (curated / STAGING_DIR).exists()
+
+
+def test_crash_before_the_journal_leaves_old_data_and_orphan_staging(
+    curated: Path, three_tables: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    new = {p: articles(JUNE_15, ["不应出现的新版"]) for p in three_tables.values()}
+    with monkeypatch.context() as m:
+        crash_on_replace(m, allowed=0)
+        with pytest.raises(OSError, match="simulated crash"):
+            commit(curated, new)
+    assert list((curated / STAGING_DIR).rglob("*.parquet"))
+    assert not list((curated / JOURNAL_DIR).glob("*.json"))
+
+    assert recover(curated) == 0
+
+    assert not (curated / STAGING_DIR).exists()
+    for t, path in three_tables.items():
+        assert read_file(path)["headline"].to_list() == [f"旧版{t}"]
+
+
+def test_orphan_staging_without_journal_is_removed(
+    curated: Path, three_tables: dict[str, Path]
+) -> None:
+    orphan = curated / STAGING_DIR / "deadbeef" / "a" / "pub_date=2026-06-15" / "cbn.parquet"
+    parquet.write_frame(articles(JUNE_15, ["孤儿文件"]), orphan)
+    (curated / STAGING_DIR / "run-r0.parquet").write_bytes(b"PAR1")
+
+    assert recover(curated) == 0
+
+    assert not (curated / STAGING_DIR).exists()
+    for t, path in three_tables.items():
+        assert read_file(path)["headline"].to_list() == [f"旧版{t}"]
+
+
+def test_recover_on_a_fresh_root_does_nothing(curated: Path) -> None:
+    curated.mkdir()
+    assert recover(curated) == 0
+    assert list(curated.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def test_existing_partitions(curated: Path) -> None:
+    commit(
+        curated,
+        {
+            partition_file(curated, "articles", JUNE_15, "cbn"): articles(JUNE_15, HEADLINES[:1]),
+            partition_file(curated, "articles", JUNE_16, "xinhua"): articles(
+                JUNE_16, HEADLINES[1:2], "xinhua"
+            ),
+            partition_file(curated, "quarantine", date(2026, 6, 17), "cbn"): articles(
+                date(2026, 6, 17), ["乱码文件"]
+            ),
+            partition_file(curated, "quarantine", None, "_undated"): articles(None, ["无日期"]),
+            partition_file(curated, "tokens", date(2026, 6, 18), "people-daily"): tokens(
+                date(2026, 6, 18), ["人民"]
+            ),
+        },
+    )
+    garbage = curated / "articles" / "pub_date=latest" / "cbn.parquet"
+    parquet.write_frame(articles(JUNE_15, ["错放"]), garbage)
+
+    assert existing_partitions(curated, ["articles", "quarantine"]) == {
+        ("cbn", JUNE_15),
+        ("xinhua", JUNE_16),
+        ("cbn", date(2026, 6, 17)),
+    }
+    assert existing_partitions(curated, ["tokens"]) == {("people-daily", date(2026, 6, 18))}
+    assert existing_partitions(curated, ["keywords"]) == set()
+
+
+def test_existing_partitions_forgets_deleted_ones(curated: Path) -> None:
+    target = partition_file(curated, "articles", JUNE_15, "cbn")
+    commit(curated, {target: articles(JUNE_15, HEADLINES[:1])})
+    assert existing_partitions(curated, ["articles"]) == {("cbn", JUNE_15)}
+    commit(curated, {target: None})
+    assert existing_partitions(curated, ["articles"]) == set()
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def run_row(run_id: str, status: str) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"run_id": [run_id], "status": [status], "partitions": [3], "note": ["日常批处理"]}
+    )
+
+
+def test_write_run_places_one_file_per_run(curated: Path) -> None:
+    first = write_run(curated, run_row("r-001", "completed"), "r-001", JUNE_15)
+    second = write_run(curated, run_row("r-002", "partial"), "r-002", JUNE_15)
+    third = write_run(curated, run_row("r-003", "failed"), "r-003", JUNE_16)
+
+    assert first == curated / "runs" / "run_date=2026-06-15" / "r-001.parquet"
+    assert second == curated / "runs" / "run_date=2026-06-15" / "r-002.parquet"
+    assert third == curated / "runs" / "run_date=2026-06-16" / "r-003.parquet"
+    assert sorted(p.name for p in (curated / "runs" / "run_date=2026-06-15").iterdir()) == [
+        "r-001.parquet",
+        "r-002.parquet",
+    ]
+    assert read_file(first).rows() == [("r-001", "completed", 3, "日常批处理")]
+
+    runs = pl.read_parquet(curated / "runs", hive_partitioning=True).sort("run_id")
+    assert runs["run_id"].to_list() == ["r-001", "r-002", "r-003"]
+    assert runs["run_date"].to_list() == [JUNE_15, JUNE_15, JUNE_16]
+    assert leftovers(curated) == []
+
+
+def test_write_run_does_not_touch_partitions(curated: Path) -> None:
+    target = partition_file(curated, "articles", JUNE_15, "cbn")
+    commit(curated, {target: articles(JUNE_15, HEADLINES[:1])})
+    write_run(curated, run_row("r-001", "completed"), "r-001", JUNE_15)
+    assert existing_partitions(curated, ["articles"]) == {("cbn", JUNE_15)}
+    assert read_file(target)["headline"].to_list() == HEADLINES[:1]

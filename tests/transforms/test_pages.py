@@ -1,0 +1,462 @@
+"""Page and article reconstruction: line classification, joins, repeats and article splits."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from transforms.pages import (
+    PARAGRAPH_KINDS,
+    ArticleDraft,
+    Line,
+    Paragraph,
+    classify_line,
+    is_terminated,
+    is_title_like,
+    parse_byline,
+    rebuild_article,
+    rebuild_page,
+    split_lines,
+)
+from transforms.textclean import clean_text
+
+
+def _lines(*texts: str) -> list[Line]:
+    return split_lines("\n".join(texts))
+
+
+def _kinds(draft: ArticleDraft) -> list[str]:
+    return [p.kind for p in draft.paragraphs]
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+# --- split_lines -------------------------------------------------------------------------
+
+
+def test_split_lines_skips_blank_lines_and_keeps_numbers() -> None:
+    text = "\n\n微短剧产业“争艳”\n  \n  中经记者 杨井鑫 北京报道  \n正文。"
+    assert split_lines(text) == [
+        Line("微短剧产业“争艳”", 3),
+        Line("中经记者 杨井鑫 北京报道", 5),
+        Line("正文。", 6),
+    ]
+
+
+def test_split_lines_first_line_no_offsets_numbers() -> None:
+    assert split_lines("甲。\n\n乙。", first_line_no=10) == [Line("甲。", 10), Line("乙。", 12)]
+
+
+def test_split_lines_strips_ideographic_space() -> None:
+    assert split_lines("\u3000\u3000据交通银行消息。") == [Line("据交通银行消息。", 1)]
+
+
+# --- is_terminated / is_title_like -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("微短剧产业能够有效带动地方经济。", True),
+        ("为何这些地方政府如此看重微短剧产业发展？", True),
+        ("真的吗！", True),
+        ("是的……", True),
+        ("增速比城镇快1个百分点；", True),
+        ("某直辖市农商行人士告诉记者：", True),
+        ("综合竞争力的长期战略体现。”", True),
+        ("他说：“好。”）", True),
+        ("其中提到了打", False),
+        ("面对微短剧产业发展的“黄", False),
+        ("年增长率超过20%", False),
+        ("（完）", False),
+        ("银行信贷精准赋能", False),
+    ],
+)
+def test_is_terminated(text: str, expected: bool) -> None:
+    assert is_terminated(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("银行信贷精准赋能", True),
+        ("微短剧产业“蝶变”", True),
+        ("分摊成本、提升效率", True),
+        ("微短剧产业“争艳” 银行“追剧”加码信贷创新", True),
+        ("截至6月10日,江西、广西等省份农商行暂未公布", False),
+        ("对比来看，不同省份农商行信用卡活动涉及的电商平台", False),
+        ("微短剧产业“蝶变", False),
+        ("《推动辽宁省微短剧产业高质量发展", False),
+        ("下沉市场挑战。", False),
+        ("微" * 41, False),
+        ("微" * 40, True),
+    ],
+)
+def test_is_title_like(text: str, expected: bool) -> None:
+    assert is_title_like(text) is expected
+
+
+# --- parse_byline ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "authors", "dateline"),
+    [
+        ("中经记者 杨井鑫 北京报道", ("杨井鑫",), "北京"),
+        ("中经记者 郭建航 北京报道", ("郭建航",), "北京"),
+        ("每经记者 李娜 发自上海", ("李娜",), "上海"),
+        ("新华社北京6月16日电（记者 王希）", ("王希",), "北京"),
+        ("中新社北京6月16日电 (记者 李晓)", ("李晓",), "北京"),
+        ("新华社北京6月16日电", (), "北京"),
+        ("本报记者 张三、李四 北京报道", ("张三", "李四"), "北京"),
+        ("本报记者 张三 李四", ("张三", "李四"), None),
+        ("见习记者 王五 上海报道", ("王五",), "上海"),
+        ("中经实习记者 陈七 深圳报道", ("陈七",), "深圳"),
+        ("记者 赵六", ("赵六",), None),
+        ("中经记者\u3000杨井鑫\u3000北京报道", ("杨井鑫",), "北京"),
+    ],
+)
+def test_parse_byline_reads_authors_and_dateline(
+    text: str, authors: tuple[str, ...], dateline: str | None
+) -> None:
+    assert parse_byline(text) == (authors, dateline)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "记者在采访中了解到，对于微短剧产业的信贷投放",
+        "本报评论员",
+        "银行信贷精准赋能",
+        "中经记者 杨井鑫 北京报道" + "，" * 30,
+        "《中国经营报》记者注意到",
+    ],
+)
+def test_parse_byline_rejects_non_bylines(text: str) -> None:
+    assert parse_byline(text) is None
+
+
+# --- classify_line -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("视觉中国/图", "credit"),
+        ("本报记者 张三/摄", "credit"),
+        ("图片来源：网络", "credit"),
+        ("新华社供图", "credit"),
+        ("图：视觉中国", "credit"),
+        ("摄影：李四", "credit"),
+        ("中经记者 杨井鑫 北京报道", "byline"),
+        ("每经记者 李娜 发自上海", "byline"),
+        ("新华社北京6月16日电（记者 王希）", "byline"),
+        ("银行信贷精准赋能", "title"),
+        ("下沉市场挑战", "title"),
+        ("截至6月10日，江西、广西等省份农商行与电商的信用卡支付优惠活动暂未公布。", "body"),
+        ("此外，江苏省苏州市、四川省", "body"),
+    ],
+)
+def test_classify_line(text: str, kind: str) -> None:
+    assert classify_line(text) == kind
+
+
+# --- rebuild_page on the sample page -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def page_drafts(sample_page_text: str) -> list[ArticleDraft]:
+    return rebuild_page(split_lines(clean_text(sample_page_text)))
+
+
+def _paragraph_at(drafts: list[ArticleDraft], line_no: int) -> Paragraph:
+    [para] = [p for d in drafts for p in d.paragraphs if line_no in p.raw_lines]
+    return para
+
+
+def test_sample_page_every_line_in_exactly_one_paragraph(
+    sample_page_text: str, page_drafts: list[ArticleDraft]
+) -> None:
+    expected = [ln.line_no for ln in split_lines(clean_text(sample_page_text))]
+    seen = [n for d in page_drafts for p in d.paragraphs for n in p.raw_lines]
+    assert sorted(seen) == expected
+    assert len(seen) == len(set(seen))
+
+
+def test_sample_page_paragraph_text_is_its_lines_concatenated(
+    sample_page_text: str, page_drafts: list[ArticleDraft]
+) -> None:
+    by_no = {ln.line_no: ln.text for ln in split_lines(clean_text(sample_page_text))}
+    for draft in page_drafts:
+        for para in draft.paragraphs:
+            assert para.text == "".join(by_no[n] for n in para.raw_lines)
+            assert para.kind in PARAGRAPH_KINDS
+
+
+def test_sample_page_splits_into_two_articles(page_drafts: list[ArticleDraft]) -> None:
+    assert [d.headline for d in page_drafts] == [
+        "微短剧产业“争艳” 银行“追剧”加码信贷创新",
+        "助力释放县域消费潜力 农商行信用卡激战“6·18”",
+    ]
+    assert [(d.authors, d.dateline) for d in page_drafts] == [
+        (("杨井鑫",), "北京"),
+        (("郭建航",), "北京"),
+    ]
+    assert [d.paragraphs[0].kind for d in page_drafts] == ["headline", "headline"]
+
+
+@pytest.mark.parametrize(
+    ("line_no", "kind"),
+    [
+        (3, "headline"),
+        (5, "byline"),
+        (7, "body"),
+        (11, "heading"),
+        (13, "deck"),
+        (29, "pullquote"),
+        (35, "caption"),
+        (37, "credit"),
+        (51, "heading"),
+        (81, "headline"),
+        (83, "heading"),
+        (109, "heading"),
+        (137, "byline"),
+        (143, "body"),
+    ],
+)
+def test_sample_page_line_kinds(page_drafts: list[ArticleDraft], line_no: int, kind: str) -> None:
+    assert _paragraph_at(page_drafts, line_no).kind == kind
+
+
+@pytest.mark.parametrize("line_no", [13, 29, 35])
+def test_sample_page_repeats_are_not_in_the_body(
+    page_drafts: list[ArticleDraft], line_no: int
+) -> None:
+    repeat = _paragraph_at(page_drafts, line_no)
+    body = page_drafts[0].body
+    # The repeated words stay in the body once, in the paragraph they were lifted from.
+    assert _squash(body).count(_squash(repeat.text)) == 1
+    assert repeat.text not in body.split("\n")
+
+
+@pytest.mark.parametrize(
+    ("line_nos", "seam"),
+    [
+        ((29, 31), "“黄金时代”"),
+        ((43, 45), "四川省成都市"),
+        ((61, 63), "积极探索行业生态数据协同机制"),
+        ((69, 71), "数据对接通道"),
+        ((99, 101), "主导发起营销活动"),
+        ((129, 131), "而农商行仍需划定"),
+    ],
+)
+def test_sample_page_joins_fragments_across_lines(
+    page_drafts: list[ArticleDraft], line_nos: tuple[int, int], seam: str
+) -> None:
+    para = _paragraph_at(page_drafts, line_nos[0])
+    assert para.raw_lines == line_nos
+    assert seam in para.text
+
+
+def test_sample_page_body_paragraphs_end_sentences(page_drafts: list[ArticleDraft]) -> None:
+    for draft in page_drafts:
+        for para in draft.paragraphs:
+            if para.kind == "body":
+                assert is_terminated(para.text), para.raw_lines
+
+
+def test_sample_page_body_excludes_furniture(page_drafts: list[ArticleDraft]) -> None:
+    body = page_drafts[0].body
+    for furniture in ("视觉中国/图", "中经记者 杨井鑫 北京报道", "银行信贷精准赋能"):
+        assert furniture not in body
+    assert body.startswith("作为中国互联网生态的新兴业态")
+
+
+# --- rebuild_page on small pages ---------------------------------------------------------
+
+
+HEADLINE = "央行宣布降准 释放长期资金"
+BYLINE = "中经记者 杨井鑫 北京报道"
+LONG_BODY = "中国人民银行6月15日宣布下调存款准备金率0.5个百分点，此次降准共计释放长期资金约1万亿元。"
+REPEAT = "此次降准共计释放长期资金约1万亿元。"
+
+
+def test_fragment_cut_mid_sentence_is_joined() -> None:
+    [draft] = rebuild_page(
+        _lines(HEADLINE, BYLINE, "3月31日，辽宁省政府新闻办组织发布会，其中提到了打", "造新时代“辽派”精品微短剧。")
+    )
+    assert draft.paragraphs[2] == Paragraph(
+        "body",
+        "3月31日，辽宁省政府新闻办组织发布会，其中提到了打造新时代“辽派”精品微短剧。",
+        (3, 4),
+    )
+    assert len(draft.paragraphs) == 3
+
+
+def test_terminated_paragraphs_are_not_joined() -> None:
+    [draft] = rebuild_page(_lines(HEADLINE, BYLINE, "第一段结束。", "第二段开始，也结束了。"))
+    assert [p.raw_lines for p in draft.paragraphs] == [(1,), (2,), (3,), (4,)]
+    assert draft.body == "第一段结束。\n第二段开始，也结束了。"
+
+
+def test_fragment_is_not_joined_across_a_credit() -> None:
+    [draft] = rebuild_page(
+        _lines(HEADLINE, BYLINE, "此外，江苏省苏州市、四川省", "视觉中国/图", "成都市等地也都陆续出台了相关政策。")
+    )
+    assert _kinds(draft) == ["headline", "byline", "body", "credit", "body"]
+
+
+@pytest.mark.parametrize(
+    ("preceding", "following", "kind"),
+    [
+        ((), ("视觉中国/图",), "caption"),
+        (("降准落地",), (), "deck"),
+        ((), (), "pullquote"),
+    ],
+)
+def test_verbatim_repeat_kind_depends_on_neighbours(
+    preceding: tuple[str, ...], following: tuple[str, ...], kind: str
+) -> None:
+    lines = _lines(HEADLINE, BYLINE, LONG_BODY, "其他内容。", *preceding, REPEAT, *following)
+    [draft] = rebuild_page(lines)
+    [repeat] = [p for p in draft.paragraphs if p.text == REPEAT]
+    assert repeat.kind == kind
+    assert draft.body.split("\n") == [LONG_BODY, "其他内容。"]
+
+
+def test_repeat_match_ignores_whitespace() -> None:
+    spaced = "此次降准 共计释放 长期资金约1万亿元。"
+    [draft] = rebuild_page(_lines(HEADLINE, BYLINE, LONG_BODY, spaced))
+    assert _kinds(draft)[-1] == "pullquote"
+
+
+def test_short_repeat_stays_body() -> None:
+    short = "释放长期资金。"  # under the 12-character floor: too common to call a repeat
+    [draft] = rebuild_page(_lines(HEADLINE, BYLINE, LONG_BODY, short))
+    assert _kinds(draft)[-1] == "body"
+
+
+def test_page_splits_at_each_headline() -> None:
+    drafts = rebuild_page(
+        _lines(
+            HEADLINE,
+            BYLINE,
+            LONG_BODY,
+            "助力释放县域消费潜力 农商行信用卡激战“6·18”",
+            "每经记者 李娜 发自上海",
+            "农商行密集推出“绑卡支付立减”等营销活动。",
+        )
+    )
+    assert [d.headline for d in drafts] == [HEADLINE, "助力释放县域消费潜力 农商行信用卡激战“6·18”"]
+    assert [(d.authors, d.dateline) for d in drafts] == [(("杨井鑫",), "北京"), (("李娜",), "上海")]
+    assert drafts[1].paragraphs[0].raw_lines == (4,)
+
+
+@pytest.mark.parametrize(
+    ("title", "kind"),
+    [
+        ("下沉市场挑战", "heading"),
+        ("银行信贷精准赋能", "heading"),
+        ("县域农商行信用卡业务发展空间仍然广阔但挑战并存", "body"),
+        ("县域消费潜力 农商行信用卡激战", "headline"),
+    ],
+)
+def test_title_like_line_mid_page(title: str, kind: str) -> None:
+    drafts = rebuild_page(_lines(HEADLINE, BYLINE, LONG_BODY, title, "随后是正文。"))
+    [para] = [p for d in drafts for p in d.paragraphs if 4 in p.raw_lines]
+    assert para.kind == kind
+
+
+def test_title_above_a_byline_is_a_headline() -> None:
+    drafts = rebuild_page(
+        _lines(HEADLINE, BYLINE, LONG_BODY, "农商行信用卡激战", "每经记者 李娜 发自上海", "正文。")
+    )
+    assert [d.headline for d in drafts] == [HEADLINE, "农商行信用卡激战"]
+
+
+def test_bodyless_lead_folds_into_first_article() -> None:
+    [draft] = rebuild_page(_lines("视觉中国/图", HEADLINE, BYLINE, LONG_BODY))
+    assert draft.headline == HEADLINE
+    assert _kinds(draft) == ["other", "headline", "byline", "body"]
+    assert draft.paragraphs[0] == Paragraph("other", "视觉中国/图", (1,))
+
+
+def test_lead_with_body_stays_its_own_article() -> None:
+    drafts = rebuild_page(_lines(BYLINE, LONG_BODY, HEADLINE, "正文第二篇。"))
+    assert [d.headline for d in drafts] == [None, HEADLINE]
+    assert drafts[0].body == LONG_BODY
+    assert drafts[0].authors == ("杨井鑫",)
+
+
+def test_authors_from_several_bylines_are_deduplicated() -> None:
+    [draft] = rebuild_page(
+        _lines(HEADLINE, BYLINE, LONG_BODY, "本报记者 张三、杨井鑫 上海报道", "正文。")
+    )
+    assert draft.authors == ("杨井鑫", "张三")
+    assert draft.dateline == "北京"
+
+
+def test_draft_body_joins_body_paragraphs_only() -> None:
+    draft = ArticleDraft(
+        "标题",
+        (),
+        None,
+        (
+            Paragraph("headline", "标题", (1,)),
+            Paragraph("body", "第一段。", (2,)),
+            Paragraph("credit", "视觉中国/图", (3,)),
+            Paragraph("body", "第二段。", (4,)),
+        ),
+    )
+    assert draft.body == "第一段。\n第二段。"
+
+
+# --- rebuild_article ---------------------------------------------------------------------
+
+
+def test_rebuild_article_inserts_record_headline() -> None:
+    draft = rebuild_article(
+        [Line(BYLINE, 7), Line(LONG_BODY, 7)],
+        headline=HEADLINE,
+        authors=["王希"],
+        headline_line=7,
+    )
+    assert draft.headline == HEADLINE
+    assert draft.paragraphs[0] == Paragraph("headline", HEADLINE, (7,))
+    assert draft.authors == ("王希", "杨井鑫")
+    assert draft.dateline == "北京"
+    assert draft.body == LONG_BODY
+
+
+def test_rebuild_article_without_headline_line_has_no_raw_lines() -> None:
+    draft = rebuild_article(_lines(LONG_BODY), headline=HEADLINE)
+    assert draft.paragraphs[0] == Paragraph("headline", HEADLINE, ())
+
+
+def test_rebuild_article_never_makes_headlines_from_text() -> None:
+    draft = rebuild_article(
+        _lines("央行宣布降准 释放资金", LONG_BODY, "下沉市场挑战", "正文。"), headline=None
+    )
+    assert draft.headline is None
+    assert "headline" not in _kinds(draft)
+    assert _kinds(draft) == ["heading", "body", "heading", "body"]
+
+
+def test_rebuild_article_authors_deduplicated_record_first() -> None:
+    draft = rebuild_article(
+        _lines("每经记者 李娜 发自上海", LONG_BODY), headline=None, authors=["李娜", "王希"]
+    )
+    assert draft.authors == ("李娜", "王希")
+    assert draft.dateline == "上海"
+
+
+def test_rebuild_article_joins_fragments_and_marks_pullquote() -> None:
+    draft = rebuild_article(
+        _lines("中国人民银行6月15日宣布下调存款准备金率0.5个百分点，", "此次降准共计释放长期资金约1万亿元。", REPEAT),
+        headline=HEADLINE,
+    )
+    assert _kinds(draft) == ["headline", "body", "pullquote"]
+    assert draft.body == LONG_BODY
