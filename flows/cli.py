@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -43,7 +44,12 @@ def format_summary(result: dict[str, object]) -> str:
     reasons = result["reasons"]
     assert isinstance(rows, dict) and isinstance(reasons, dict)
     lines = [
-        f"run {result['run_id']}: {result['status']} in {result['seconds']:.1f}s",
+        f"run {result['run_id']}: {result['status']} in {result['seconds']:.1f}s"
+        + (
+            f" ({result['wall_seconds']:.1f}s with Prefect start-up)"
+            if "wall_seconds" in result
+            else ""
+        ),
         f"  partitions  {result['partitions']} processed, {result['partitions_failed']} failed, "
         f"{result['partitions_removed']} removed",
         f"  files       {result['files_seen']} seen: {result['files_curated']} curated, "
@@ -88,6 +94,9 @@ def run(
     max_file_mb: Annotated[
         float, typer.Option(help="Files larger than this are quarantined as too_large.")
     ] = 64.0,
+    lock_timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for another run to release the curated root.")
+    ] = 3600.0,
 ) -> None:
     """Curate the raw tree into Parquet tables, printing a summary at the end."""
     first, last = _parse_day(since), _parse_day(until)
@@ -97,6 +106,7 @@ def run(
         typer.echo(f"error: raw root {raw} is not a directory", err=True)
         raise typer.Exit(EXIT_FAILED)
     _quiet_defaults()
+    started = time.perf_counter()
     from flows.pipeline import run_pipeline
 
     try:
@@ -106,10 +116,12 @@ def run(
             since=first,
             until=last,
             max_file_bytes=int(max_file_mb * 1024 * 1024),
+            lock_timeout=lock_timeout,
         )
     except Exception as err:
         typer.echo(f"error: run failed: {type(err).__name__}: {err}", err=True)
         raise typer.Exit(EXIT_FAILED) from err
+    result["wall_seconds"] = time.perf_counter() - started
     typer.echo(format_summary(result))
     raise typer.Exit(EXIT_PARTIAL if result["status"] == "partial" else EXIT_OK)
 

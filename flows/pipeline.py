@@ -45,6 +45,10 @@ VERSIONED_PACKAGES = (
 )
 
 
+class CuratedRootLocked(RuntimeError):
+    """Another run kept the curated root for longer than this run would wait."""
+
+
 @dataclass
 class RunSummary:
     """What the CLI prints and the runs table stores."""
@@ -139,6 +143,20 @@ def write_undated_quarantine_task(curated_root: str, listing: RawListing, run_id
     return write_undated_quarantine(Path(curated_root), listing.rejected, run_id)
 
 
+def _acquire(lock: FileLock, timeout: float) -> bool:
+    """Take the curated root's lock, saying so in the log when another run holds it."""
+    try:
+        lock.acquire(timeout=0)
+        return True
+    except Timeout:
+        get_run_logger().warning("another run holds %s; waiting up to %gs", lock.lock_file, timeout)
+    try:
+        lock.acquire(timeout=timeout)
+    except Timeout:
+        return False
+    return True
+
+
 def _in_range(day: date, since: date | None, until: date | None) -> bool:
     return (since is None or day >= since) and (until is None or day <= until)
 
@@ -226,13 +244,12 @@ def run_pipeline(
     curated = Path(curated_root)
     curated.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(curated / LOCK_FILE))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        logger.warning(
-            "another run holds %s; waiting up to %.0fs", curated / LOCK_FILE, lock_timeout
+    if not _acquire(lock, lock_timeout):
+        # Raised outside the `except`: Prefect would take a chained TimeoutError for a
+        # flow timeout and hide this message.
+        raise CuratedRootLocked(
+            f"curated root {curated} is locked by another run (waited {lock_timeout:g}s)"
         )
-        lock.acquire(timeout=lock_timeout)
     try:
         recovered = parquet.recover(curated)
         if recovered:

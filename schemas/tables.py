@@ -1,5 +1,8 @@
 """pandera models of every curated table: the one place their columns are defined.
 
+Nullable columns are annotated with the plain type and `nullable=True`: an `X | None`
+annotation would make pandera treat the column as optional, and a missing column must fail.
+
 `pub_date` is validated here but stored in the Hive path (`pub_date=YYYY-MM-DD/`), not
 inside the files, so every Parquet reader sees it once and with one type.
 """
@@ -26,18 +29,18 @@ class Articles(pa.DataFrameModel):
     article_id: str = pa.Field(unique=True, str_length={"min_value": 8})
     source: str = pa.Field(str_matches=r"^[a-z0-9][a-z0-9_-]*$")
     pub_date: dt.date
-    external_id: str | None = pa.Field(nullable=True)
-    headline: str | None = pa.Field(nullable=True)
+    external_id: str = pa.Field(nullable=True)
+    headline: str = pa.Field(nullable=True)
     authors: list[str]
-    dateline: str | None = pa.Field(nullable=True)
-    url: str | None = pa.Field(nullable=True)
+    dateline: str = pa.Field(nullable=True)
+    url: str = pa.Field(nullable=True)
     text: str = pa.Field(str_length={"min_value": 1})
     n_chars: int = pa.Field(gt=0)
     n_paragraphs: int = pa.Field(gt=0)
     n_sentences: int = pa.Field(gt=0)
     n_tokens: int = pa.Field(gt=0)
     raw_path: str = pa.Field(str_matches=r"^[^/].*")
-    raw_record: int | None = pa.Field(nullable=True, ge=1)
+    raw_record: int = pa.Field(nullable=True, ge=1)
     raw_encoding: str
     raw_sha256: str = pa.Field(str_matches=HEX64)
     content_sha256: str = pa.Field(str_matches=HEX64)
@@ -60,8 +63,8 @@ class Paragraphs(pa.DataFrameModel):
     paragraph_idx: int = pa.Field(ge=0)
     kind: str = pa.Field(isin=PARAGRAPH_KINDS)
     text: str = pa.Field(str_length={"min_value": 1})
-    raw_line_start: int | None = pa.Field(nullable=True, ge=1)
-    raw_line_end: int | None = pa.Field(nullable=True, ge=1)
+    raw_line_start: int = pa.Field(nullable=True, ge=1)
+    raw_line_end: int = pa.Field(nullable=True, ge=1)
     raw_lines: list[int]
 
     @pa.dataframe_check(error="raw_line_start must not exceed raw_line_end")
@@ -128,7 +131,7 @@ class Entities(pa.DataFrameModel):
     entity_type: str = pa.Field(isin=ENTITY_TYPES)
     text: str = pa.Field(str_length={"min_value": 1})
     normalized: str = pa.Field(str_length={"min_value": 1})
-    number: float | None = pa.Field(nullable=True)
+    number: float = pa.Field(nullable=True)
     start: int = pa.Field(ge=0)
     end: int = pa.Field(gt=0)
 
@@ -167,10 +170,10 @@ class Quarantine(pa.DataFrameModel):
     """What did not make it into the curated tables, with a stable reason code."""
 
     run_id: str
-    source: str | None = pa.Field(nullable=True)
-    pub_date: dt.date | None = pa.Field(nullable=True)
+    source: str = pa.Field(nullable=True)
+    pub_date: dt.date = pa.Field(nullable=True)
     raw_path: str
-    record: int | None = pa.Field(nullable=True, ge=1)
+    record: int = pa.Field(nullable=True, ge=1)
     reason: str = pa.Field(str_matches=r"^[a-z_]+$")
     detail: str
 
@@ -204,7 +207,7 @@ class Runs(pa.DataFrameModel):
     rows_entities: int = pa.Field(ge=0)
     rows_keywords: int = pa.Field(ge=0)
     rows_quarantine: int = pa.Field(ge=0)
-    error: str | None = pa.Field(nullable=True)
+    error: str = pa.Field(nullable=True)
     versions: str
 
     @pa.dataframe_check(error="files seen = curated + quarantined + ignored + failed")

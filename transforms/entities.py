@@ -59,7 +59,9 @@ _CURRENCY = {
 _SCALE_ALT = "|".join(sorted((s for s in _SCALE if s), key=len, reverse=True))
 _CURRENCY_ALT = "|".join(sorted(_CURRENCY, key=len, reverse=True))
 
-_TICKER_SUFFIXED = re.compile(r"(?<![\d.])(\d{6})\.(SH|SZ|BJ)\b|(?<![\d.])(\d{4,5})\.HK\b", re.I)
+_TICKER_SUFFIXED = re.compile(
+    r"(?<![\d.])(\d{6})\.(SH|SZ|BJ)(?![A-Za-z0-9])|(?<![\d.])(\d{4,5})\.HK(?![A-Za-z0-9])", re.I
+)
 _TICKER_BRACKETED = re.compile(r"(?<=[\u4e00-\u9fffA-Za-z*][(（])(\d{6})(?=[)）])")
 _MONEY = re.compile(rf"({_NUM})\s*({_SCALE_ALT})?({_CURRENCY_ALT})")
 _MONEY_WORDS = re.compile(rf"(?<![\d.])(千|百|十)?(万亿|亿|万)({_CURRENCY_ALT})")
@@ -68,8 +70,8 @@ _PERCENT_POINT = re.compile(rf"({_NUM})\s*个百分点")
 _FULL_DATE = re.compile(r"(?<!\d)(\d{4})年(\d{1,2})月(\d{1,2})日")
 _YEAR_MONTH = re.compile(r"(?<!\d)(\d{4})年(\d{1,2})月(?!\d{1,2}日)")
 _MONTH_DAY = re.compile(r"(?<![\d年])(\d{1,2})月(\d{1,2})日")
-_YEAR_QUARTER = re.compile(r"(?<!\d)(?:(\d{4})年)?([一二三四1-4])季度")
-_YEAR = re.compile(r"(?<!\d)(\d{4})年(?![\d一二三四]|度)")
+_YEAR_QUARTER = re.compile(r"(?<!\d)(?:(\d{4})年|(今年|去年|明年|前年))?第?([一二三四1-4])季度")
+_YEAR = re.compile(r"(?<!\d)(\d{4})年(?![\d一二三四第]|度)")
 _RELATIVE_YEAR = re.compile(r"(今年|去年|明年|前年)")
 _QUARTERS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _YEAR_SHIFT = {"今年": 0, "去年": -1, "明年": 1, "前年": -2}
@@ -120,7 +122,9 @@ def _number(text: str) -> float:
 
 
 def _format_amount(value: float) -> str:
-    return f"{value:.0f}" if value == int(value) else f"{value:.6f}".rstrip("0")
+    if value == int(value):
+        return f"{value:.0f}"
+    return f"{value:.12f}".rstrip("0").rstrip(".")
 
 
 def _money(value: float, currency: str) -> tuple[str, float]:
@@ -181,8 +185,8 @@ def _date_matches(text: str, pub_date: date) -> Iterator[_Match]:
         if d:
             yield _Match("DATE", m.start(), m.end(), d.isoformat(), None)
     for m in _YEAR_QUARTER.finditer(text):
-        year = int(m[1]) if m[1] else pub_date.year
-        yield _Match("DATE", m.start(), m.end(), f"{year:04d}-Q{_QUARTERS[m[2]]}", None)
+        year = int(m[1]) if m[1] else pub_date.year + _YEAR_SHIFT.get(m[2] or "今年", 0)
+        yield _Match("DATE", m.start(), m.end(), f"{year:04d}-Q{_QUARTERS[m[3]]}", None)
     for m in _YEAR.finditer(text):
         yield _Match("DATE", m.start(), m.end(), m[1], None)
     for m in _RELATIVE_YEAR.finditer(text):

@@ -205,7 +205,12 @@ def _mark_repeats(units: list[_Unit]) -> None:
         needle = squashed[i]
         if len(needle) < _MIN_REPEAT_CHARS:
             continue
-        if any(j != i and needle in squashed[j] and len(squashed[j]) > len(needle) for j in bodies):
+        # Contained in a longer paragraph, or an exact copy of an earlier one.
+        if any(
+            (needle in squashed[j] and len(squashed[j]) > len(needle))
+            or (j < i and squashed[j] == needle)
+            for j in bodies
+        ):
             before = units[i - 1].kind if i > 0 else None
             after = units[i + 1].kind if i + 1 < len(units) else None
             if after == "credit":
@@ -225,7 +230,7 @@ def _draft(units: Sequence[_Unit], headline: str | None) -> ArticleDraft:
             if parsed:
                 authors.extend(a for a in parsed[0] if a not in authors)
                 dateline = dateline or parsed[1]
-    paragraphs = tuple(Paragraph(u.kind, u.text, tuple(u.raw_lines)) for u in units)
+    paragraphs = tuple(Paragraph(u.kind, u.text, tuple(dict.fromkeys(u.raw_lines))) for u in units)
     return ArticleDraft(headline, tuple(authors), dateline, paragraphs)
 
 

@@ -203,14 +203,16 @@ def _add_article(cols: _Columns, art: SourceArticle, *, run_id: str, nlp: NlpMod
             end=t.end,
         )
 
-    for idx, e in enumerate(extract_entities(
+    for idx, e in enumerate(
+        extract_entities(
             text,
             sentences,
             tokens,
             pub_date=art.pub_date,
             places=nlp.places,
             surnames=nlp.surnames,
-        )):
+        )
+    ):
         cols.add(
             "entities",
             **key,

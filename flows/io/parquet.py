@@ -78,10 +78,14 @@ def _apply(curated: Path, journal: Mapping[str, list]) -> None:
 
 def recover(curated: Path) -> int:
     """Finish the swaps a crashed run journaled, and drop staging no journal refers to."""
-    journals = sorted((curated / JOURNAL_DIR).glob("*.json"))
+    journal_dir = curated / JOURNAL_DIR
+    journals = sorted(journal_dir.glob("*.json"))
     for path in journals:
         _apply(curated, json.loads(path.read_text(encoding="utf-8")))
         path.unlink()
+    # A journal never renamed into place was never committed: its staging goes below.
+    for pending in journal_dir.glob("*.json.tmp"):
+        pending.unlink()
     staging = curated / STAGING_DIR
     if staging.exists():
         shutil.rmtree(staging)

@@ -228,7 +228,7 @@ def _decode_without_bom(data: bytes) -> tuple[str, str]:
         pass
     else:
         # UTF-16 without a BOM is valid UTF-8 when it is mostly ASCII: NULs give it away.
-        if b"\x00" not in data or control_ratio(text) <= _MAX_CONTROL_RATIO:
+        if b"\x00" not in data or control_ratio(normalize_newlines(text)) <= _MAX_CONTROL_RATIO:
             return text, "utf-8"
     best = from_bytes(data, cp_isolation=_LEGACY_ENCODINGS).best()
     if best is None:
@@ -251,11 +251,16 @@ def read_raw_file(
     def reject(reason: str, detail: str) -> Rejected:
         return Rejected(rel_path, reason, detail, source, pub_date)
 
-    if len(parts) != 3:
+    if len(parts) != 3 or ".." in parts or Path(rel_path).is_absolute():
         return reject("bad_layout", "files belong directly in <source>/<YYYY-MM-DD>/")
     try:
-        if path.is_symlink() and not _inside(path, root):
-            return reject("symlink_outside_root", "link leaves the raw root")
+        if path.is_symlink():
+            try:
+                target = path.resolve(strict=True)
+            except (OSError, RuntimeError) as err:
+                return reject("unreadable", f"broken or looping symlink: {err}")
+            if not target.is_relative_to(root):
+                return reject("symlink_outside_root", "link leaves the raw root")
         info = path.stat()
     except OSError as err:
         return reject("unreadable", f"{type(err).__name__}: {err.strerror or err}")

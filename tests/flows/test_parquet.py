@@ -138,9 +138,7 @@ def test_polars_reads_pub_date_back_as_date(curated: Path) -> None:
     )
 
     table = (
-        pl.scan_parquet(curated / "articles", hive_partitioning=True)
-        .collect()
-        .sort("article_id")
+        pl.scan_parquet(curated / "articles", hive_partitioning=True).collect().sort("article_id")
     )
 
     assert table.schema["pub_date"] == pl.Date
@@ -183,7 +181,8 @@ def test_pyarrow_reads_a_table_directory(curated: Path) -> None:
 
 
 def test_pandas_reads_a_table_directory(curated: Path) -> None:
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
+
     commit(
         curated,
         {
@@ -195,6 +194,24 @@ def test_pandas_reads_a_table_directory(curated: Path) -> None:
     assert len(frame) == 4
     assert sorted(frame["headline"]) == sorted(HEADLINES)
     assert sorted(frame["pub_date"].astype(str).unique()) == ["2026-06-15", "2026-06-16"]
+
+
+def test_duckdb_reads_a_table_with_hive_dates(curated: Path) -> None:
+    import duckdb
+
+    commit(
+        curated,
+        {
+            partition_file(curated, "articles", JUNE_15, "cbn"): articles(JUNE_15, HEADLINES[:2]),
+            partition_file(curated, "articles", JUNE_16, "xh"): articles(JUNE_16, HEADLINES[2:]),
+        },
+    )
+    pattern = (curated / "articles" / "**" / "*.parquet").as_posix()
+    rows = duckdb.sql(
+        f"SELECT pub_date, count(*) FROM read_parquet('{pattern}', hive_partitioning = true) "
+        "GROUP BY pub_date ORDER BY pub_date"
+    ).fetchall()
+    assert rows == [(JUNE_15, 2), (JUNE_16, 2)]
 
 
 # --------------------------------------------------------------------------- replace / delete
@@ -278,7 +295,7 @@ def crash_on_replace(monkeypatch: pytest.MonkeyPatch, allowed: int) -> list[tupl
     real = os.replace
     calls: list[tuple[str, str]] = []
 
-    def replace(src, dst):  # type: ignore[no-untyped-def]
+    def replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
         if len(calls) >= allowed:
             raise OSError("simulated crash")
         calls.append((str(src), str(dst)))
@@ -336,7 +353,9 @@ def test_journal_left_by_a_crash_mid_swap_is_rolled_forward(
     assert recover(curated) == 0
 
 
-def test_handwritten_journal_is_rolled_forward(curated: Path, three_tables: dict[str, Path]) -> None:
+def test_handwritten_journal_is_rolled_forward(
+    curated: Path, three_tables: dict[str, Path]
+) -> None:
     """The on-disk format: `_journal/<token>.json` naming `_staging/<token>/...` moves."""
     token = "0123456789abcdef0123456789abcdef"
     moves = []
@@ -371,9 +390,12 @@ def test_crash_before_the_journal_leaves_old_data_and_orphan_staging(
     assert list((curated / STAGING_DIR).rglob("*.parquet"))
     assert not list((curated / JOURNAL_DIR).glob("*.json"))
 
+    assert list((curated / JOURNAL_DIR).glob("*.json.tmp"))
+
     assert recover(curated) == 0
 
     assert not (curated / STAGING_DIR).exists()
+    assert not list((curated / JOURNAL_DIR).iterdir())
     for t, path in three_tables.items():
         assert read_file(path)["headline"].to_list() == [f"旧版{t}"]
 

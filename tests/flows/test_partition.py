@@ -22,6 +22,7 @@ from flows.partition import (
     remove_partition,
     write_undated_quarantine,
 )
+from transforms.tables import NlpModels
 
 JUNE_15 = date(2026, 6, 15)
 PAGE = "cbn/2026-06-15/page-1.txt"
@@ -76,6 +77,8 @@ EXPECTED_QUARANTINE = [
 ]
 BINARY = random.Random(20260615).randbytes(2048)
 
+Curated = tuple[Path, Path, tuple[str, ...], PartitionReport]
+
 
 def build_tree(raw: Path, sample_page_text: str) -> tuple[str, ...]:
     folder = raw / "cbn" / "2026-06-15"
@@ -88,7 +91,9 @@ def build_tree(raw: Path, sample_page_text: str) -> tuple[str, ...]:
     return partition.files
 
 
-def curate(raw: Path, curated: Path, files: tuple[str, ...], run_id: str, nlp) -> PartitionReport:
+def curate(
+    raw: Path, curated: Path, files: tuple[str, ...], run_id: str, nlp: NlpModels
+) -> PartitionReport:
     return curate_partition(
         raw, curated, "cbn", JUNE_15, files, run_id=run_id, nlp=nlp, max_file_bytes=MAX_BYTES
     )
@@ -103,7 +108,9 @@ def all_tables(curated: Path) -> dict[str, pl.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def curated_once(tmp_path_factory, sample_page_text: str, nlp):  # type: ignore[no-untyped-def]
+def curated_once(
+    tmp_path_factory: pytest.TempPathFactory, sample_page_text: str, nlp: NlpModels
+) -> Curated:
     base = tmp_path_factory.mktemp("partition")
     raw, curated = base / "raw", base / "curated"
     files = build_tree(raw, sample_page_text)
@@ -111,7 +118,7 @@ def curated_once(tmp_path_factory, sample_page_text: str, nlp):  # type: ignore[
     return raw, curated, files, report
 
 
-def test_report_counts_files_and_records(curated_once) -> None:  # type: ignore[no-untyped-def]
+def test_report_counts_files_and_records(curated_once: Curated) -> None:
     _, curated, _, report = curated_once
     articles = read_table(curated, "articles")
     page_articles = articles.filter(pl.col("raw_path") == PAGE).height
@@ -137,7 +144,7 @@ def test_report_counts_files_and_records(curated_once) -> None:  # type: ignore[
         assert rows == on_disk, table
 
 
-def test_quarantine_rows_carry_reason_and_record_line(curated_once) -> None:  # type: ignore[no-untyped-def]
+def test_quarantine_rows_carry_reason_and_record_line(curated_once: Curated) -> None:
     _, curated, _, _ = curated_once
     quarantine = read_table(curated, QUARANTINE_TABLE)
 
@@ -152,7 +159,7 @@ def test_quarantine_rows_carry_reason_and_record_line(curated_once) -> None:  # 
     assert "line 1" in details[6]
 
 
-def test_articles_keep_lineage_to_raw_files(curated_once) -> None:  # type: ignore[no-untyped-def]
+def test_articles_keep_lineage_to_raw_files(curated_once: Curated) -> None:
     raw, curated, _, _ = curated_once
     articles = read_table(curated, "articles")
     feed_sha = hashlib.sha256((raw / FEED).read_bytes()).hexdigest()
@@ -182,7 +189,7 @@ def test_articles_keep_lineage_to_raw_files(curated_once) -> None:  # type: igno
     assert SCAN not in articles["raw_path"].to_list()
 
 
-def test_every_table_is_one_file_for_the_partition(curated_once) -> None:  # type: ignore[no-untyped-def]
+def test_every_table_is_one_file_for_the_partition(curated_once: Curated) -> None:
     _, curated, _, _ = curated_once
     ids = set(read_table(curated, "articles")["article_id"])
     for table in CURATED_TABLES:
@@ -195,7 +202,9 @@ def test_every_table_is_one_file_for_the_partition(curated_once) -> None:  # typ
     assert existing_partitions(curated, CURATED_TABLES) == {("cbn", JUNE_15)}
 
 
-def test_recuration_gives_identical_tables(tmp_path: Path, sample_page_text: str, nlp) -> None:  # type: ignore[no-untyped-def]
+def test_recuration_gives_identical_tables(
+    tmp_path: Path, sample_page_text: str, nlp: NlpModels
+) -> None:
     raw, curated = tmp_path / "raw", tmp_path / "curated"
     files = build_tree(raw, sample_page_text)
 
@@ -217,7 +226,9 @@ def test_recuration_gives_identical_tables(tmp_path: Path, sample_page_text: str
         assert_frame_equal(before, after, check_row_order=True)
 
 
-def test_recuration_drops_rows_of_files_that_left(tmp_path: Path, sample_page_text: str, nlp) -> None:  # type: ignore[no-untyped-def]
+def test_recuration_drops_rows_of_files_that_left(
+    tmp_path: Path, sample_page_text: str, nlp: NlpModels
+) -> None:
     raw, curated = tmp_path / "raw", tmp_path / "curated"
     files = build_tree(raw, sample_page_text)
     curate(raw, curated, files, "run-1", nlp)
@@ -233,7 +244,7 @@ def test_recuration_drops_rows_of_files_that_left(tmp_path: Path, sample_page_te
     assert not partition_file(curated, QUARANTINE_TABLE, JUNE_15, "cbn").exists()
 
 
-def test_partition_with_nothing_curable_has_only_quarantine(tmp_path: Path, nlp) -> None:  # type: ignore[no-untyped-def]
+def test_partition_with_nothing_curable_has_only_quarantine(tmp_path: Path, nlp: NlpModels) -> None:
     raw, curated = tmp_path / "raw", tmp_path / "curated"
     folder = raw / "cbn" / "2026-06-15"
     folder.mkdir(parents=True)
@@ -256,7 +267,9 @@ def test_partition_with_nothing_curable_has_only_quarantine(tmp_path: Path, nlp)
     ]
 
 
-def test_remove_partition_deletes_every_table_file(tmp_path: Path, sample_page_text: str, nlp) -> None:  # type: ignore[no-untyped-def]
+def test_remove_partition_deletes_every_table_file(
+    tmp_path: Path, sample_page_text: str, nlp: NlpModels
+) -> None:
     raw, curated = tmp_path / "raw", tmp_path / "curated"
     files = build_tree(raw, sample_page_text)
     curate(raw, curated, files, "run-1", nlp)
@@ -315,7 +328,7 @@ def test_undated_quarantine_lands_in_the_hive_default_partition(
     assert existing_partitions(curated, [QUARANTINE_TABLE]) == set()
 
 
-def test_undated_quarantine_sits_beside_dated_partitions(tmp_path: Path, nlp) -> None:  # type: ignore[no-untyped-def]
+def test_undated_quarantine_sits_beside_dated_partitions(tmp_path: Path, nlp: NlpModels) -> None:
     raw, curated = tmp_path / "raw", tmp_path / "curated"
     folder = raw / "cbn" / "2026-06-15"
     folder.mkdir(parents=True)

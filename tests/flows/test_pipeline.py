@@ -21,7 +21,9 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64)
 
 
 def _jsonl(*records: object) -> str:
-    return "\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in records)
+    return "\n".join(
+        r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in records
+    )
 
 
 @pytest.fixture
@@ -110,7 +112,9 @@ def test_run_curates_quarantines_and_accounts_for_every_file(raw_tree: Path, tmp
     row = runs.row(0, named=True)
     assert row["run_id"] == result["run_id"]
     assert row["status"] == "completed"
-    assert row["files_seen"] == row["files_curated"] + row["files_quarantined"] + row["files_ignored"]
+    assert (
+        row["files_seen"] == row["files_curated"] + row["files_quarantined"] + row["files_ignored"]
+    )
     assert row["rows_tokens"] == _read(curated, "tokens").height
     assert json.loads(row["versions"])["prefect"].startswith("3.9")
     assert json.loads(row["parameters"])["raw_root"] == str(raw_tree)
@@ -195,6 +199,9 @@ def test_failing_partition_is_recorded_and_others_finish(
 def test_a_second_run_waits_for_the_lock_then_gives_up(raw_tree: Path, tmp_path: Path):
     curated = tmp_path / "curated"
     curated.mkdir()
-    with FileLock(str(curated / pipeline.LOCK_FILE)), pytest.raises(Exception, match="lock"):
+    with (
+        FileLock(str(curated / pipeline.LOCK_FILE)),
+        pytest.raises(pipeline.CuratedRootLocked, match="locked by another run"),
+    ):
         _run(raw_tree, curated, lock_timeout=0.5)
     assert not (curated / "articles").exists()

@@ -571,3 +571,38 @@ def test_empty_and_whitespace_only_files_are_empty(raw: Path, data: bytes) -> No
     result = read_raw_file(raw, "cbn/2026-06-15/page-1.txt")
     assert isinstance(result, Rejected)
     assert result.reason == "empty"
+
+
+# --------------------------------------------------------------------------- hostile paths
+
+
+@pytest.mark.parametrize("links", [{"loop.txt": "loop.txt"}, {"x.txt": "y.txt", "y.txt": "x.txt"}])
+def test_symlink_loop_is_unreadable_not_outside(raw: Path, links: dict[str, str]) -> None:
+    folder = raw / "cbn" / "2026-06-15"
+    folder.mkdir(parents=True)
+    for name, target in links.items():
+        (folder / name).symlink_to(target)
+
+    (partition,) = list_raw(raw).partitions
+    for rel in partition.files:
+        result = read_raw_file(raw, rel)
+        assert isinstance(result, Rejected)
+        assert result.reason == "unreadable"
+        assert "symlink" in result.detail
+
+
+@pytest.mark.parametrize(
+    "rel", ["../elsewhere/leak.txt", "cbn/../../elsewhere/leak.txt", "cbn/2026-06-15/../leak.txt"]
+)
+def test_paths_that_climb_out_are_never_read(raw: Path, outside: Path, rel: str) -> None:
+    result = read_raw_file(raw, rel)
+    assert isinstance(result, Rejected)
+    assert result.reason == "bad_layout"
+
+
+def test_stray_nul_in_short_crlf_lines_is_stripped_not_binary() -> None:
+    data = "国务院常务会议召开\r\n研究部署稳就业工作\r\n会议\x00强调\r\n要多措并举\r\n".encode()
+    assert decode_bytes(data) == (
+        "国务院常务会议召开\n研究部署稳就业工作\n会议强调\n要多措并举\n",
+        "utf-8",
+    )

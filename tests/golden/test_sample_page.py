@@ -100,12 +100,16 @@ def test_entities_with_normalised_values(tables):
     assert money["50万元"] == 5e5
     assert money["300万元"] == 3e6
     assert money["千亿元"] == 1e11
-    percent = dict(entities.filter(pl.col("entity_type") == "PERCENT").select("text", "number").rows())
+    percent = dict(
+        entities.filter(pl.col("entity_type") == "PERCENT").select("text", "number").rows()
+    )
     assert percent["5.8%"] == pytest.approx(0.058)
     assert percent["0.08%"] == pytest.approx(0.0008)
     points = entities.filter(pl.col("entity_type") == "PERCENT_POINT")["text"].to_list()
     assert "0.3个百分点" in points
-    dates = dict(entities.filter(pl.col("entity_type") == "DATE").select("text", "normalized").rows())
+    dates = dict(
+        entities.filter(pl.col("entity_type") == "DATE").select("text", "normalized").rows()
+    )
     assert dates["6月9日"] == "2026-06-09"
     assert dates["3月31日"] == "2026-03-31"
     assert dates["2026年6月4日"] == "2026-06-04"

@@ -19,7 +19,9 @@ def _extract(text: str, nlp, pub_date: date = PUB) -> list[Entity]:  # type: ign
     lines = text.split("\n")
     sentences = split_sentences(text, list(range(len(lines))))
     tokens = tokenize(text, sentences, tagger=nlp.tagger)
-    return extract_entities(text, sentences, tokens, pub_date=pub_date)
+    return extract_entities(
+        text, sentences, tokens, pub_date=pub_date, places=nlp.places, surnames=nlp.surnames
+    )
 
 
 def _pattern_entities(entities: list[Entity]) -> list[tuple[str, str, str, float | None]]:
@@ -56,6 +58,8 @@ def test_exchange_for(code: str, exchange: str) -> None:
         ("贵阳银行（601997）公告。", ("TICKER", "601997", "601997.SH", None)),
         ("平安银行（000001.SZ）公告。", ("TICKER", "000001.SZ", "000001.SZ", None)),
         ("平安银行000001.SZ，涨停。", ("TICKER", "000001.SZ", "000001.SZ", None)),
+        ("平安银行000001.SZ上涨。", ("TICKER", "000001.SZ", "000001.SZ", None)),
+        ("腾讯控股00700.HK股价走高。", ("TICKER", "00700.HK", "00700.HK", None)),
         ("宁德时代（300750）公告。", ("TICKER", "300750", "300750.SZ", None)),
         ("腾讯控股(00700.HK)走高。", ("TICKER", "00700.HK", "00700.HK", None)),
         ("港交所（0388.HK）公告。", ("TICKER", "0388.HK", "00388.HK", None)),
@@ -87,6 +91,9 @@ def test_exchange_for(code: str, exchange: str) -> None:
         ("2026年一季度增长。", ("DATE", "2026年一季度", "2026-Q1", None)),
         ("一季度增长。", ("DATE", "一季度", "2026-Q1", None)),
         ("2025年3季度回落。", ("DATE", "2025年3季度", "2025-Q3", None)),
+        ("2025年第四季度回落。", ("DATE", "2025年第四季度", "2025-Q4", None)),
+        ("去年四季度回落。", ("DATE", "去年四季度", "2025-Q4", None)),
+        ("第二季度回升。", ("DATE", "第二季度", "2026-Q2", None)),
         ("2025年全国有3.3万部微短剧。", ("DATE", "2025年", "2025", None)),
         ("今年以来增长。", ("DATE", "今年", "2026", None)),
         ("去年同期。", ("DATE", "去年", "2025", None)),
@@ -142,43 +149,86 @@ def test_longer_pattern_wins_over_overlapping_ones(nlp) -> None:  # type: ignore
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("湖北省广播电视局局长张世华表示。", [("LOC", "湖北省"), ("PERSON", "张世华")]),
+        (
+            "湖北省广播电视局局长张世华表示。",
+            [("LOC", "湖北省"), ("ORG", "广播电视局"), ("PERSON", "张世华")],
+        ),
         ("中经记者 杨井鑫 北京报道", [("PERSON", "杨井鑫"), ("LOC", "北京")]),
         ("据交通银行(601328.SH)消息。", [("ORG", "交通银行"), ("TICKER", "601328.SH")]),
         ("商务部消费促进司公布的数据显示。", [("ORG", "商务部")]),
     ],
 )
 def test_tag_based_entities(text: str, expected: list[tuple[str, str]], nlp) -> None:  # type: ignore[no-untyped-def]
+    assert [(e.entity_type, e.text) for e in _extract(text, nlp)] == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # jieba tags 城市 / 上市 as places and 支付宝 / 银行卡 as names: none is an entity.
+        "一、二线城市的消费者对信用卡权益缩水“吐槽”不断。",
+        "杭州银行已上市多年。",
+        "通过支付宝付款时，使用该银行卡完成在线支付。",
+    ],
+)
+def test_noisy_tags_are_not_entities(text: str, nlp) -> None:  # type: ignore[no-untyped-def]
     got = [(e.entity_type, e.text) for e in _extract(text, nlp)]
-    for item in expected:
-        assert item in got
+    for noise in ("城市", "上市", "支付宝", "银行卡"):
+        assert all(noise != ent_text for _, ent_text in got), got
 
 
-def test_tag_types_and_minimum_length() -> None:
-    text = "张三在北京见到李娜和王。"
-    tokens = [
-        Token(0, "张三", "nr", 0, 2),
-        Token(0, "在", "p", 2, 3),
-        Token(0, "北京", "ns", 3, 5),
-        Token(0, "见到", "v", 5, 7),
-        Token(0, "李娜", "nrfg", 7, 9),
-        Token(0, "和", "c", 9, 10),
-        Token(0, "王", "nr", 10, 11),
-        Token(0, "。", "x", 11, 12),
-    ]
-    entities = extract_entities(text, split_sentences(text, [0]), tokens, pub_date=PUB)
-    assert [(e.entity_type, e.text, e.normalized, e.number) for e in entities] == [
-        ("PERSON", "张三", "张三", None),
-        ("LOC", "北京", "北京", None),
-        ("PERSON", "李娜", "李娜", None),
-    ]
+SURNAMES = frozenset({"王", "杨", "张", "欧阳"})
+PLACES = frozenset({"北京", "横店"})
+
+
+@pytest.mark.parametrize(
+    ("token", "pos", "surnames", "expected"),
+    [
+        ("北京", "ns", SURNAMES, "LOC"),
+        ("横店", "nr", SURNAMES, "LOC"),
+        ("北京", "nt", SURNAMES, "LOC"),
+        ("北京", "v", SURNAMES, None),
+        ("湖北省", "ns", SURNAMES, "LOC"),
+        ("苏州市", "ns", SURNAMES, "LOC"),
+        ("江苏", "ns", SURNAMES, None),
+        ("城市", "ns", SURNAMES, None),
+        ("省", "ns", SURNAMES, None),
+        ("杨井鑫", "nr", SURNAMES, "PERSON"),
+        ("王希", "nrfg", SURNAMES, "PERSON"),
+        ("欧阳娜娜", "nrt", SURNAMES, "PERSON"),
+        ("支付宝", "nr", SURNAMES, None),
+        ("支付宝", "nr", None, "PERSON"),
+        ("王", "nr", SURNAMES, None),
+        ("王某某某某", "nr", SURNAMES, None),
+        ("广播电视局", "nt", SURNAMES, "ORG"),
+        ("增长", "v", SURNAMES, None),
+    ],
+)
+def test_tag_filters(
+    token: str, pos: str, surnames: frozenset[str] | None, expected: str | None
+) -> None:
+    text = f"据悉{token}。"
+    tokens = [Token(0, token, pos, 2, 2 + len(token))]
+    entities = extract_entities(
+        text, split_sentences(text, [0]), tokens, pub_date=PUB, places=PLACES, surnames=surnames
+    )
+    got = [(e.entity_type, e.text, e.normalized, e.number, e.start) for e in entities]
+    assert got == ([] if expected is None else [(expected, token, token, None, 2)])
 
 
 def test_pattern_wins_over_overlapping_shorter_tag() -> None:
-    text = "交通银行601328.SH公告。"
+    text = "交通银行601328.SH，公告。"
     tokens = [Token(0, "601328", "nt", 4, 10)]
     entities = extract_entities(text, split_sentences(text, [0]), tokens, pub_date=PUB)
     assert [(e.entity_type, e.text) for e in entities] == [("TICKER", "601328.SH")]
+
+
+def test_longest_match_wins_even_when_it_starts_later() -> None:
+    text = "交通银行601328.SH，公告。"
+    # A tagged mention that swallowed part of the code overlaps the longer ticker match.
+    tokens = [Token(0, "银行601328", "nt", 2, 10)]
+    entities = extract_entities(text, split_sentences(text, [0]), tokens, pub_date=PUB)
+    assert [(e.entity_type, e.text, e.start) for e in entities] == [("TICKER", "601328.SH", 4)]
 
 
 def test_entities_carry_their_sentence_and_drop_those_outside() -> None:
@@ -206,12 +256,15 @@ def test_full_width_entity_keeps_original_text_and_offsets() -> None:
 
 def test_sample_page_entities_index_text_and_do_not_overlap(sample_page_text: str, nlp) -> None:  # type: ignore[no-untyped-def]
     drafts = rebuild_page(split_lines(clean_text(sample_page_text)))
+    found: list[set[tuple[str, str]]] = []
     for draft in drafts:
         text = draft.body
         ids = [i for i, p in enumerate(draft.paragraphs) if p.kind == "body"]
         sentences = split_sentences(text, ids)
         tokens = tokenize(text, sentences, tagger=nlp.tagger)
-        entities = extract_entities(text, sentences, tokens, pub_date=PUB)
+        entities = extract_entities(
+            text, sentences, tokens, pub_date=PUB, places=nlp.places, surnames=nlp.surnames
+        )
         assert entities
         prev_end = 0
         for e in entities:
@@ -223,12 +276,7 @@ def test_sample_page_entities_index_text_and_do_not_overlap(sample_page_text: st
             prev_end = e.end
             if e.entity_type in ("MONEY", "PERCENT", "PERCENT_POINT"):
                 assert e.number is not None
-    first = {(e.entity_type, e.normalized) for e in extract_entities(
-        drafts[0].body,
-        split_sentences(drafts[0].body, [i for i, p in enumerate(drafts[0].paragraphs) if p.kind == "body"]),
-        [],
-        pub_date=PUB,
-    )}
+        found.append({(e.entity_type, e.normalized) for e in entities})
     assert {
         ("TICKER", "601328.SH"),
         ("TICKER", "601398.SH"),
@@ -239,4 +287,14 @@ def test_sample_page_entities_index_text_and_do_not_overlap(sample_page_text: st
         ("DATE", "2026-06-09"),
         ("DATE", "2026-06-04"),
         ("DATE", "2026-02"),
-    } <= first
+        ("PERSON", "张世华"),
+        ("ORG", "交通银行"),
+    } <= found[0]
+    assert {
+        ("PERCENT", "0.028"),
+        ("PERCENT_POINT", "0.003 pp"),
+        ("PERCENT", "0.058"),
+        ("DATE", "2026-Q1"),
+        ("DATE", "2026-06-10"),
+        ("PERSON", "薛洪言"),
+    } <= found[1]

@@ -280,13 +280,20 @@ def test_sample_page_body_excludes_furniture(page_drafts: list[ArticleDraft]) ->
 
 HEADLINE = "央行宣布降准 释放长期资金"
 BYLINE = "中经记者 杨井鑫 北京报道"
-LONG_BODY = "中国人民银行6月15日宣布下调存款准备金率0.5个百分点，此次降准共计释放长期资金约1万亿元。"
+LONG_BODY = (
+    "中国人民银行6月15日宣布下调存款准备金率0.5个百分点，此次降准共计释放长期资金约1万亿元。"
+)
 REPEAT = "此次降准共计释放长期资金约1万亿元。"
 
 
 def test_fragment_cut_mid_sentence_is_joined() -> None:
     [draft] = rebuild_page(
-        _lines(HEADLINE, BYLINE, "3月31日，辽宁省政府新闻办组织发布会，其中提到了打", "造新时代“辽派”精品微短剧。")
+        _lines(
+            HEADLINE,
+            BYLINE,
+            "3月31日，辽宁省政府新闻办组织发布会，其中提到了打",
+            "造新时代“辽派”精品微短剧。",
+        )
     )
     assert draft.paragraphs[2] == Paragraph(
         "body",
@@ -304,7 +311,13 @@ def test_terminated_paragraphs_are_not_joined() -> None:
 
 def test_fragment_is_not_joined_across_a_credit() -> None:
     [draft] = rebuild_page(
-        _lines(HEADLINE, BYLINE, "此外，江苏省苏州市、四川省", "视觉中国/图", "成都市等地也都陆续出台了相关政策。")
+        _lines(
+            HEADLINE,
+            BYLINE,
+            "此外，江苏省苏州市、四川省",
+            "视觉中国/图",
+            "成都市等地也都陆续出台了相关政策。",
+        )
     )
     assert _kinds(draft) == ["headline", "byline", "body", "credit", "body"]
 
@@ -333,8 +346,15 @@ def test_repeat_match_ignores_whitespace() -> None:
     assert _kinds(draft)[-1] == "pullquote"
 
 
+def test_exact_copy_of_an_earlier_paragraph_is_a_repeat() -> None:
+    copy = "财政部表示将加快地方政府专项债券发行使用进度。"
+    [draft] = rebuild_page(_lines(HEADLINE, BYLINE, copy, LONG_BODY, copy, "视觉中国/图"))
+    assert _kinds(draft)[2:] == ["body", "body", "caption", "credit"]
+    assert draft.body.split("\n") == [copy, LONG_BODY]
+
+
 def test_short_repeat_stays_body() -> None:
-    short = "释放长期资金。"  # under the 12-character floor: too common to call a repeat
+    short = "长期资金约1万亿元。"  # under the 12-character floor: too common to call a repeat
     [draft] = rebuild_page(_lines(HEADLINE, BYLINE, LONG_BODY, short))
     assert _kinds(draft)[-1] == "body"
 
@@ -455,7 +475,11 @@ def test_rebuild_article_authors_deduplicated_record_first() -> None:
 
 def test_rebuild_article_joins_fragments_and_marks_pullquote() -> None:
     draft = rebuild_article(
-        _lines("中国人民银行6月15日宣布下调存款准备金率0.5个百分点，", "此次降准共计释放长期资金约1万亿元。", REPEAT),
+        _lines(
+            "中国人民银行6月15日宣布下调存款准备金率0.5个百分点，",
+            "此次降准共计释放长期资金约1万亿元。",
+            REPEAT,
+        ),
         headline=HEADLINE,
     )
     assert _kinds(draft) == ["headline", "body", "pullquote"]

@@ -39,6 +39,7 @@ def _texts(text: str, sentences: list[Sentence]) -> list[str]:
         ),
         # Text after the last ender is still a sentence.
         ("第一句。没有句号的结尾", ["第一句。", "没有句号的结尾"]),
+        ("第一句。没有句号的结尾 \u3000", ["第一句。", "没有句号的结尾"]),
         # Blanks between sentences are trimmed; blank-only pieces are dropped.
         ("第一句。  第二句。   ", ["第一句。", "第二句。"]),
         ("  前导空格。", ["前导空格。"]),

@@ -84,7 +84,9 @@ def test_fallback_fills_characters_the_tagger_skipped() -> None:
 
 def test_fallback_ignores_words_not_in_the_span() -> None:
     text = "贷款额度50万元"
-    tagger = ScriptedTagger([("贷款", "n"), ("利率", "n"), ("额度", "n"), ("", "x"), ("50万元", "m")])
+    tagger = ScriptedTagger(
+        [("贷款", "n"), ("利率", "n"), ("额度", "n"), ("", "x"), ("50万元", "m")]
+    )
     out = tag_span(text, 0, len(text), tagger=tagger)
     assert [(text[s:e], pos) for pos, s, e in out] == [
         ("贷款", "n"),
@@ -143,7 +145,10 @@ def test_fallback_offsets_are_absolute_inside_a_larger_text() -> None:
 
 
 def test_tokenize_indexes_tokens_by_sentence(nlp) -> None:  # type: ignore[no-untyped-def]
-    text = "据交通银行(601328.SH)消息，贷款额度50万元。该行辽宁省分行表示。\n交通银行河南省分行也创新推出了服务模式。"
+    text = (
+        "据交通银行(601328.SH)消息，贷款额度50万元。该行辽宁省分行表示。\n"
+        "交通银行河南省分行也创新推出了服务模式。"
+    )
     sentences = split_sentences(text, [0, 1])
     tokens = tokenize(text, sentences, tagger=nlp.tagger)
     assert {t.sentence_idx for t in tokens} == {0, 1, 2}

@@ -1,0 +1,349 @@
+"""Each pandera model accepts the frames the pipeline builds and rejects specific violations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+import pandera.polars as pa
+import polars as pl
+import pytest
+
+from schemas.tables import (
+    ARTICLE_MODELS,
+    Articles,
+    Entities,
+    Keywords,
+    Paragraphs,
+    Quarantine,
+    Runs,
+    Sentences,
+    Tokens,
+)
+from transforms.pages import rebuild_article, split_lines
+from transforms.tables import (
+    ARTICLE_TABLES,
+    QUARANTINE_DTYPES,
+    SourceArticle,
+    build_tables,
+    make_article_id,
+)
+
+PUB = date(2026, 6, 15)
+RAW_PATH = "cbn/2026-06-15/feed.jsonl"
+ARTICLES = [
+    (
+        "银行“追剧”加码信贷创新",
+        "中经记者 杨井鑫 北京报道\n据交通银行(601328.SH)消息，该行辽宁省分行近日投放贷款50万元。"
+        "\n2026年6月4日，首单完片保险在浙江横店落地。",
+    ),
+    (
+        "农商行信用卡激战“6·18”",
+        "每经记者 李娜 发自上海\n一季度，乡村消费品零售额增长3.1%，比上年同期提高0.3个百分点。",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def tables(nlp) -> dict[str, pl.DataFrame]:  # type: ignore[no-untyped-def]
+    articles = [
+        SourceArticle(
+            draft=rebuild_article(split_lines(text), headline=title, headline_line=n),
+            article_id=make_article_id(RAW_PATH, f"line:{n}"),
+            source="cbn",
+            pub_date=PUB,
+            raw_path=RAW_PATH,
+            raw_sha256="ab" * 32,
+            raw_encoding="utf-8",
+            raw_record=n,
+        )
+        for n, (title, text) in enumerate(ARTICLES, start=1)
+    ]
+    return build_tables(articles, run_id="run-0001", nlp=nlp)
+
+
+def _failed_checks(model: type[pa.DataFrameModel], frame: pl.DataFrame) -> set[str]:
+    with pytest.raises(pa.errors.SchemaErrors) as info:
+        model.validate(frame, lazy=True)
+    return {str(c) for c in info.value.failure_cases["check"].to_list()}
+
+
+Corruption = Callable[[pl.DataFrame], pl.DataFrame]
+
+
+def _first_row(column: str, value: object) -> pl.Expr:
+    """`value` in the first row of `column`, the column unchanged elsewhere."""
+    return (
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.lit(value, dtype=None))
+        .otherwise(pl.col(column))
+        .alias(column)
+    )
+
+
+def _dup_first(frame: pl.DataFrame) -> pl.DataFrame:
+    return pl.concat([frame, frame.head(1)])
+
+
+def _reuse_key(column: str) -> Corruption:
+    """The second row takes the first row's `column`: same key, different row."""
+
+    def corrupt(frame: pl.DataFrame) -> pl.DataFrame:
+        assert frame["article_id"][0] == frame["article_id"][1]
+        return frame.with_columns(
+            pl.when(pl.int_range(pl.len()) == 1)
+            .then(pl.col(column).first())
+            .otherwise(pl.col(column))
+            .alias(column)
+        )
+
+    return corrupt
+
+
+@pytest.mark.parametrize("table", ARTICLE_TABLES)
+def test_built_frames_pass_their_model(tables: dict[str, pl.DataFrame], table: str) -> None:
+    frame = tables[table]
+    assert frame.height > 0
+    validated = ARTICLE_MODELS[table].validate(frame)
+    assert validated.equals(frame)
+
+
+CASES: list[tuple[str, Corruption, str]] = [
+    # articles
+    ("articles", _dup_first, "field_uniqueness"),
+    ("articles", lambda f: f.with_columns(_first_row("article_id", "abc")), "str_length"),
+    ("articles", lambda f: f.with_columns(_first_row("source", "CBN")), "str_matches"),
+    ("articles", lambda f: f.with_columns(_first_row("text", "")), "str_length"),
+    (
+        "articles",
+        lambda f: f.with_columns(n_chars=pl.col("n_chars") + 1),
+        "n_chars must equal the length of text",
+    ),
+    ("articles", lambda f: f.with_columns(_first_row("n_tokens", 0)), "greater_than(0)"),
+    ("articles", lambda f: f.with_columns(_first_row("n_sentences", 0)), "greater_than(0)"),
+    (
+        "articles",
+        lambda f: f.with_columns(_first_row("raw_path", "/abs/feed.jsonl")),
+        "str_matches",
+    ),
+    (
+        "articles",
+        lambda f: f.with_columns(_first_row("raw_record", 0)),
+        "greater_than_or_equal_to(1)",
+    ),
+    ("articles", lambda f: f.with_columns(_first_row("raw_sha256", "AB" * 32)), "str_matches"),
+    ("articles", lambda f: f.with_columns(_first_row("content_sha256", "ab" * 31)), "str_matches"),
+    ("articles", lambda f: f.with_columns(extra=pl.lit(1)), "column_in_schema"),
+    ("articles", lambda f: f.drop("n_chars"), "column_in_dataframe"),
+    ("articles", lambda f: f.with_columns(pl.col("n_chars").cast(pl.Int32)), "dtype('Int64')"),
+    # paragraphs
+    ("paragraphs", lambda f: f.with_columns(_first_row("kind", "advert")), "isin"),
+    ("paragraphs", _dup_first, "multiple_fields_uniqueness"),
+    ("paragraphs", _reuse_key("paragraph_idx"), "multiple_fields_uniqueness"),
+    (
+        "paragraphs",
+        lambda f: f.with_columns(_first_row("raw_line_start", 99)),
+        "raw_line_start must not exceed raw_line_end",
+    ),
+    (
+        "paragraphs",
+        lambda f: f.with_columns(_first_row("paragraph_idx", -1)),
+        "greater_than_or_equal_to(0)",
+    ),
+    ("paragraphs", lambda f: f.with_columns(_first_row("text", "")), "str_length"),
+    # sentences
+    (
+        "sentences",
+        lambda f: f.with_columns(_first_row("text", "据交通银行消息。")),
+        "a sentence spans end - start characters of text",
+    ),
+    ("sentences", _dup_first, "multiple_fields_uniqueness"),
+    ("sentences", _reuse_key("sentence_idx"), "multiple_fields_uniqueness"),
+    ("sentences", lambda f: f.with_columns(_first_row("start", -1)), "greater_than_or_equal_to(0)"),
+    # tokens
+    (
+        "tokens",
+        lambda f: f.with_columns(_first_row("token", "交通银行股份")),
+        "a token spans end - start characters of token",
+    ),
+    (
+        "tokens",
+        lambda f: f.with_columns(end=pl.col("end") + 1),
+        "a token spans end - start characters of token",
+    ),
+    ("tokens", lambda f: f.with_columns(_first_row("pos", "NT")), "str_matches"),
+    ("tokens", lambda f: f.with_columns(_first_row("pos", "")), "str_matches"),
+    ("tokens", _dup_first, "multiple_fields_uniqueness"),
+    ("tokens", _reuse_key("token_idx"), "multiple_fields_uniqueness"),
+    ("tokens", lambda f: f.drop("pos"), "column_in_dataframe"),
+    # entities
+    ("entities", lambda f: f.with_columns(entity_type=pl.lit("EVENT")), "isin"),
+    (
+        "entities",
+        lambda f: f.with_columns(
+            number=pl.when(pl.col("entity_type") == "MONEY").then(None).otherwise(pl.col("number"))
+        ),
+        "numeric entity types carry a number",
+    ),
+    (
+        "entities",
+        lambda f: f.with_columns(_first_row("end", 999)),
+        "an entity spans end - start characters of text",
+    ),
+    ("entities", lambda f: f.with_columns(_first_row("normalized", "")), "str_length"),
+    ("entities", _dup_first, "multiple_fields_uniqueness"),
+    ("entities", _reuse_key("entity_idx"), "multiple_fields_uniqueness"),
+    # keywords
+    ("keywords", lambda f: f.with_columns(_first_row("method", "lda")), "isin"),
+    ("keywords", lambda f: f.with_columns(_first_row("rank", 0)), "greater_than_or_equal_to(1)"),
+    (
+        "keywords",
+        lambda f: f.with_columns(_first_row("weight", -0.5)),
+        "greater_than_or_equal_to(0)",
+    ),
+    ("keywords", _dup_first, "multiple_fields_uniqueness"),
+    ("keywords", _reuse_key("rank"), "multiple_fields_uniqueness"),
+]
+
+
+@pytest.mark.parametrize(
+    ("table", "corrupt", "check"),
+    CASES,
+    ids=[f"{t}-{i}" for i, (t, _, _) in enumerate(CASES)],
+)
+def test_models_reject_violations(
+    tables: dict[str, pl.DataFrame], table: str, corrupt: Corruption, check: str
+) -> None:
+    frame = corrupt(tables[table])
+    failed = _failed_checks(ARTICLE_MODELS[table], frame)
+    assert any(check in name for name in failed), failed
+
+
+def test_null_number_is_fine_for_dates_and_names(tables: dict[str, pl.DataFrame]) -> None:
+    entities = tables["entities"]
+    non_numeric = entities.filter(
+        ~pl.col("entity_type").is_in(["MONEY", "PERCENT", "PERCENT_POINT"])
+    )
+    assert non_numeric.height > 0
+    assert non_numeric["number"].null_count() == non_numeric.height
+    Entities.validate(non_numeric)
+
+
+def test_null_line_range_is_allowed(tables: dict[str, pl.DataFrame]) -> None:
+    frame = tables["paragraphs"].with_columns(
+        _first_row("raw_line_start", None), _first_row("raw_line_end", None)
+    )
+    assert Paragraphs.validate(frame).height == frame.height
+
+
+def test_duplicate_keys_across_articles_are_fine(tables: dict[str, pl.DataFrame]) -> None:
+    # sentence_idx 0 exists once per article: unique per (article_id, sentence_idx) only.
+    assert tables["sentences"].filter(pl.col("sentence_idx") == 0).height == 2
+    Sentences.validate(tables["sentences"])
+    Tokens.validate(tables["tokens"])
+    Keywords.validate(tables["keywords"])
+    Articles.validate(tables["articles"])
+
+
+# --- quarantine --------------------------------------------------------------------------
+
+
+def _quarantine(**overrides: object) -> pl.DataFrame:
+    row = {
+        "run_id": "run-0001",
+        "source": "cbn",
+        "pub_date": PUB,
+        "raw_path": RAW_PATH,
+        "record": 3,
+        "reason": "date_mismatch",
+        "detail": "pub_date 2026-06-14 differs from folder date 2026-06-15",
+    }
+    row.update(overrides)
+    return pl.DataFrame([row], schema=QUARANTINE_DTYPES)
+
+
+def test_quarantine_accepts_a_rejection() -> None:
+    frame = pl.concat([_quarantine(), _quarantine(source=None, pub_date=None, record=None)])
+    assert Quarantine.validate(frame).height == 2
+
+
+@pytest.mark.parametrize(
+    ("overrides", "check"),
+    [
+        ({"reason": "Bad JSON"}, "str_matches"),
+        ({"reason": "bad-json"}, "str_matches"),
+        ({"record": 0}, "greater_than_or_equal_to(1)"),
+        ({"raw_path": None}, "not_nullable"),
+    ],
+)
+def test_quarantine_rejects(overrides: dict[str, object], check: str) -> None:
+    assert any(check in c for c in _failed_checks(Quarantine, _quarantine(**overrides)))
+
+
+# --- runs --------------------------------------------------------------------------------
+
+
+def _runs(**overrides: object) -> pl.DataFrame:
+    row: dict[str, object] = {
+        "run_id": "run-0001",
+        "flow_name": "zhnews",
+        "parameters": "{}",
+        "started_at": datetime(2026, 6, 16, 1, 0, tzinfo=UTC),
+        "ended_at": datetime(2026, 6, 16, 1, 5, tzinfo=UTC),
+        "status": "completed",
+        "partitions": 1,
+        "partitions_failed": 0,
+        "files_seen": 4,
+        "files_curated": 2,
+        "files_quarantined": 1,
+        "files_ignored": 1,
+        "files_failed": 0,
+        "records_curated": 2,
+        "records_quarantined": 1,
+        "articles": 4,
+        "rows_articles": 4,
+        "rows_paragraphs": 30,
+        "rows_sentences": 40,
+        "rows_tokens": 900,
+        "rows_entities": 50,
+        "rows_keywords": 80,
+        "rows_quarantine": 2,
+        "error": None,
+        "versions": '{"jieba": "0.42.1"}',
+    }
+    row.update(overrides)
+    return pl.DataFrame([row]).with_columns(
+        pl.col("started_at", "ended_at").cast(pl.Datetime("us", "UTC")),
+        pl.col("error").cast(pl.String),
+    )
+
+
+def test_runs_accepts_an_accounted_run() -> None:
+    assert Runs.validate(_runs()).height == 1
+    assert (
+        Runs.validate(_runs(status="failed", error="boom", files_failed=1, files_seen=5)).height
+        == 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "check"),
+    [
+        ({"files_seen": 5}, "files seen = curated + quarantined + ignored + failed"),
+        ({"files_curated": 3}, "files seen = curated + quarantined + ignored + failed"),
+        ({"status": "running"}, "isin"),
+        ({"rows_tokens": -1}, "greater_than_or_equal_to(0)"),
+    ],
+)
+def test_runs_rejects(overrides: dict[str, object], check: str) -> None:
+    assert any(check in c for c in _failed_checks(Runs, _runs(**overrides)))
+
+
+def test_runs_needs_utc_timestamps() -> None:
+    naive = _runs().with_columns(pl.col("started_at").dt.replace_time_zone(None))
+    assert any("dtype" in c for c in _failed_checks(Runs, naive))
+
+
+def test_runs_run_id_is_unique() -> None:
+    frame = pl.concat([_runs(), _runs()])
+    assert any("field_uniqueness" in c for c in _failed_checks(Runs, frame))

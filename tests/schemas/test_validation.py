@@ -1,0 +1,267 @@
+"""validate_tables: one bad row rejects its whole article from every table, with a reason."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+
+from schemas.validation import SchemaStructureError, validate_tables
+from transforms.pages import rebuild_article, split_lines
+from transforms.tables import ARTICLE_TABLES, SourceArticle, build_tables, make_article_id
+
+PUB = date(2026, 6, 15)
+RAW_PATH = "cbn/2026-06-15/feed.jsonl"
+ARTICLES = [
+    (
+        "银行“追剧”加码信贷创新",
+        "中经记者 杨井鑫 北京报道\n据交通银行(601328.SH)消息，该行辽宁省分行近日投放贷款50万元。"
+        "\n2026年6月4日，首单完片保险在浙江横店落地。",
+    ),
+    (
+        "农商行信用卡激战“6·18”",
+        "每经记者 李娜 发自上海\n一季度，乡村消费品零售额增长3.1%，比上年同期提高0.3个百分点。",
+    ),
+    (
+        "工商银行首推“短剧贷”",
+        "新华社北京6月16日电（记者 王希）\n工商银行(601398.SH)郑州分行于2026年2月首推“短剧贷”，"
+        "最高额度300万元。",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def tables(nlp) -> dict[str, pl.DataFrame]:  # type: ignore[no-untyped-def]
+    articles = [
+        SourceArticle(
+            draft=rebuild_article(split_lines(text), headline=title, headline_line=n),
+            article_id=make_article_id(RAW_PATH, f"line:{n}"),
+            source="cbn",
+            pub_date=PUB,
+            raw_path=RAW_PATH,
+            raw_sha256="ab" * 32,
+            raw_encoding="utf-8",
+            raw_record=n,
+        )
+        for n, (title, text) in enumerate(ARTICLES, start=1)
+    ]
+    built = build_tables(articles, run_id="run-0001", nlp=nlp)
+    for table in ARTICLE_TABLES:
+        ids = set(built[table]["article_id"])
+        assert len(ids) == len(ARTICLES), f"every article needs rows in {table}"
+    return built
+
+
+@pytest.fixture(scope="module")
+def victim(tables: dict[str, pl.DataFrame]) -> str:
+    return tables["articles"]["article_id"][1]
+
+
+def _in_victim(victim: str, **conditions: object) -> pl.Expr:
+    expr = pl.col("article_id") == victim
+    for column, value in conditions.items():
+        expr = expr & (pl.col(column) == value)
+    return expr
+
+
+def _set(frame: pl.DataFrame, where: pl.Expr, **values: object) -> pl.DataFrame:
+    return frame.with_columns(
+        *(
+            pl.when(where).then(pl.lit(v, dtype=frame.schema[c])).otherwise(pl.col(c)).alias(c)
+            for c, v in values.items()
+        )
+    )
+
+
+def _shift(frame: pl.DataFrame, where: pl.Expr, by: int) -> pl.DataFrame:
+    return frame.with_columns(
+        *(
+            pl.when(where).then(pl.col(c) + by).otherwise(pl.col(c)).alias(c)
+            for c in ("start", "end")
+        )
+    )
+
+
+def _assert_only_victim_removed(
+    tables: dict[str, pl.DataFrame], kept: dict[str, pl.DataFrame], victim: str
+) -> None:
+    assert set(kept) == set(tables)
+    for table in ARTICLE_TABLES:
+        expected = tables[table].filter(pl.col("article_id") != victim)
+        assert kept[table].equals(expected), table
+        assert victim not in kept[table]["article_id"].to_list(), table
+        assert kept[table].height > 0, table
+
+
+def test_clean_tables_pass_through_unchanged(tables: dict[str, pl.DataFrame]) -> None:
+    kept, rejected = validate_tables(tables)
+    assert rejected == {}
+    for table in ARTICLE_TABLES:
+        assert kept[table].equals(tables[table]), table
+
+
+CORRUPTIONS = {
+    # A token whose text no longer matches its span length.
+    "token_length": (
+        "tokens",
+        lambda f, v: _set(f, _in_victim(v, token_idx=2), token="交通银行股份有限公司"),
+        "tokens.*",
+    ),
+    # A POS tag that is not a jieba tag.
+    "token_pos": (
+        "tokens",
+        lambda f, v: _set(f, _in_victim(v, token_idx=0), pos="N1"),
+        "tokens.pos",
+    ),
+    "entity_type": (
+        "entities",
+        lambda f, v: _set(f, _in_victim(v, entity_idx=0), entity_type="EVENT"),
+        "entities.entity_type",
+    ),
+    "entity_number": (
+        "entities",
+        lambda f, v: _set(f, _in_victim(v, entity_type="PERCENT"), number=None),
+        "entities.*",
+    ),
+    "sentence_text": (
+        "sentences",
+        lambda f, v: _set(f, _in_victim(v, sentence_idx=0), text=""),
+        "sentences.text",
+    ),
+    "sentence_duplicate_key": (
+        "sentences",
+        lambda f, v: pl.concat([f, f.filter(_in_victim(v, sentence_idx=0))]),
+        "sentences.*",
+    ),
+    "paragraph_kind": (
+        "paragraphs",
+        lambda f, v: _set(f, _in_victim(v, paragraph_idx=0), kind="advert"),
+        "paragraphs.kind",
+    ),
+    "article_n_chars": (
+        "articles",
+        lambda f, v: _set(f, _in_victim(v), n_chars=1),
+        "articles.*",
+    ),
+    "keyword_rank": (
+        "keywords",
+        lambda f, v: _set(f, _in_victim(v, rank=1), rank=0),
+        "keywords.rank",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CORRUPTIONS))
+def test_bad_row_removes_its_article_from_every_table(
+    tables: dict[str, pl.DataFrame], victim: str, case: str
+) -> None:
+    table, corrupt, where = CORRUPTIONS[case]
+    broken = {**tables, table: corrupt(tables[table], victim)}
+    assert not broken[table].equals(tables[table])
+    kept, rejected = validate_tables(broken)
+    assert list(rejected) == [victim]
+    reason = rejected[victim]
+    count, _, cases = reason.partition(" failed checks: ")
+    assert int(count) == len(cases.split("; ")) >= 1
+    assert where.rstrip("*") in reason
+    _assert_only_victim_removed(tables, kept, victim)
+
+
+@pytest.mark.parametrize(
+    ("table", "column"), [("tokens", "token"), ("sentences", "text"), ("entities", "text")]
+)
+def test_offsets_that_do_not_index_article_text_are_caught(
+    tables: dict[str, pl.DataFrame], victim: str, table: str, column: str
+) -> None:
+    idx = {"tokens": "token_idx", "sentences": "sentence_idx", "entities": "entity_idx"}[table]
+    # Both ends move: each row is self-consistent, only the cross-table check can see it.
+    broken = {**tables, table: _shift(tables[table], _in_victim(victim, **{idx: 0}), 1)}
+    kept, rejected = validate_tables(broken)
+    assert list(rejected) == [victim]
+    assert f"{table}.{column}: offset 1 does not index text" in rejected[victim]
+    _assert_only_victim_removed(tables, kept, victim)
+
+
+def test_offset_past_the_end_of_text_is_caught(
+    tables: dict[str, pl.DataFrame], victim: str
+) -> None:
+    n_chars = tables["articles"].filter(pl.col("article_id") == victim)["n_chars"][0]
+    last = tables["entities"].filter(pl.col("article_id") == victim)["entity_idx"].max()
+    entities = tables["entities"].with_columns(
+        *(
+            pl.when(_in_victim(victim, entity_idx=last))
+            .then(pl.col(c) - pl.col("start") + n_chars)
+            .otherwise(pl.col(c))
+            .alias(c)
+            for c in ("end", "start")
+        )
+    )
+    kept, rejected = validate_tables({**tables, "entities": entities})
+    assert list(rejected) == [victim]
+    assert "does not index text" in rejected[victim]
+    _assert_only_victim_removed(tables, kept, victim)
+
+
+def test_rows_of_an_unknown_article_are_rejected(tables: dict[str, pl.DataFrame]) -> None:
+    orphan = tables["tokens"].head(3).with_columns(article_id=pl.lit("f" * 20))
+    kept, rejected = validate_tables({**tables, "tokens": pl.concat([tables["tokens"], orphan])})
+    assert list(rejected) == ["f" * 20]
+    assert rejected["f" * 20].startswith("3 failed checks: ")
+    for table in ARTICLE_TABLES:
+        assert kept[table].equals(tables[table]), table
+
+
+def test_several_bad_articles_are_each_reported(tables: dict[str, pl.DataFrame]) -> None:
+    first, _, third = tables["articles"]["article_id"].to_list()
+    tokens = _set(tables["tokens"], _in_victim(first, token_idx=0), pos="BAD")
+    entities = _set(tables["entities"], _in_victim(third, entity_idx=0), entity_type="EVENT")
+    kept, rejected = validate_tables({**tables, "tokens": tokens, "entities": entities})
+    assert set(rejected) == {first, third}
+    assert "tokens.pos" in rejected[first]
+    assert "entities.entity_type" in rejected[third]
+    assert kept["articles"]["article_id"].to_list() == [tables["articles"]["article_id"][1]]
+
+
+def test_reason_lists_at_most_five_cases(tables: dict[str, pl.DataFrame], victim: str) -> None:
+    tokens = _set(tables["tokens"], pl.col("article_id") == victim, pos="BAD")
+    n_tokens = tables["tokens"].filter(pl.col("article_id") == victim).height
+    assert n_tokens > 5
+    _, rejected = validate_tables({**tables, "tokens": tokens})
+    reason = rejected[victim]
+    assert reason.startswith(f"{n_tokens} failed checks: ")
+    assert reason.count("tokens.pos") == 5
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [
+        ("tokens", "pos"),
+        ("articles", "n_chars"),
+        ("sentences", "end"),
+        ("keywords", "rank"),
+        # Nullable columns are still required columns.
+        ("articles", "url"),
+        ("articles", "headline"),
+        ("articles", "raw_record"),
+        ("entities", "number"),
+        ("paragraphs", "raw_line_start"),
+    ],
+)
+def test_missing_column_raises_structure_error(
+    tables: dict[str, pl.DataFrame], table: str, column: str
+) -> None:
+    with pytest.raises(SchemaStructureError, match=table):
+        validate_tables({**tables, table: tables[table].drop(column)})
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "dtype"),
+    [("tokens", "start", pl.Int32), ("articles", "pub_date", pl.String)],
+)
+def test_wrong_dtype_raises_structure_error(
+    tables: dict[str, pl.DataFrame], table: str, column: str, dtype: pl.DataType
+) -> None:
+    frame = tables[table].with_columns(pl.col(column).cast(dtype))
+    with pytest.raises(SchemaStructureError, match=f"{table}: .*dtype"):
+        validate_tables({**tables, table: frame})

@@ -1,0 +1,182 @@
+"""Keywords from tagged tokens: TF-IDF and TextRank, content words only, stable ranks."""
+
+from __future__ import annotations
+
+import pytest
+
+from transforms.keywords import (
+    CONTENT_POS,
+    TEXTRANK_POS,
+    Keyword,
+    textrank_keywords,
+    tfidf_keywords,
+)
+from transforms.pages import rebuild_page, split_lines
+from transforms.sentences import split_sentences
+from transforms.tagging import Token, tokenize
+from transforms.textclean import clean_text
+
+ARTICLE = (
+    "据交通银行(601328.SH)消息，该行辽宁省分行近日成功投放东北地区首笔小微企业微短剧产业专项贷款。"
+    "该笔贷款额度50万元，定向支持企业微短剧摄制。\n"
+    "交通银行河南省分行也创新推出了金融服务模式，破解短剧制作企业融资难题。"
+)
+
+
+def _tokens(text: str, nlp) -> list[Token]:  # type: ignore[no-untyped-def]
+    lines = text.split("\n")
+    return tokenize(text, split_sentences(text, list(range(len(lines)))), tagger=nlp.tagger)
+
+
+def _toks(*words: tuple[str, str, int]) -> list[Token]:
+    """Tokens from (word, pos, sentence_idx); offsets are consecutive."""
+    out, pos = [], 0
+    for word, tag, sentence_idx in words:
+        out.append(Token(sentence_idx, word, tag, pos, pos + len(word)))
+        pos += len(word)
+    return out
+
+
+@pytest.fixture(scope="module")
+def article_tokens(nlp) -> list[Token]:  # type: ignore[no-untyped-def]
+    return _tokens(ARTICLE, nlp)
+
+
+def _both(tokens: list[Token], nlp) -> dict[str, list[Keyword]]:  # type: ignore[no-untyped-def]
+    return {
+        "tfidf": tfidf_keywords(
+            tokens, idf=nlp.idf, default_idf=nlp.default_idf, stopwords=nlp.stopwords
+        ),
+        "textrank": textrank_keywords(tokens, stopwords=nlp.stopwords),
+    }
+
+
+@pytest.mark.parametrize(
+    ("method", "allowed"), [("tfidf", CONTENT_POS), ("textrank", TEXTRANK_POS)]
+)
+def test_keywords_are_content_words_only(
+    article_tokens: list[Token],
+    nlp,
+    method: str,
+    allowed: frozenset[str],  # type: ignore[no-untyped-def]
+) -> None:
+    keywords = _both(article_tokens, nlp)[method]
+    assert keywords
+    tags = {}
+    for tok in article_tokens:
+        tags.setdefault(tok.token, set()).add(tok.pos)
+    for kw in keywords:
+        assert kw.method == method
+        assert len(kw.keyword) >= 2
+        assert kw.keyword not in nlp.stopwords
+        assert not kw.keyword.isdigit()
+        assert tags[kw.keyword] & allowed, (kw.keyword, tags[kw.keyword])
+    words = {kw.keyword for kw in keywords}
+    # Punctuation, numbers, pronouns and particles never rank.
+    assert not words & {"，", "。", "50", "万元", "该行", "该笔", "了", "也", "据"}
+
+
+@pytest.mark.parametrize("method", ["tfidf", "textrank"])
+def test_keywords_ranked_one_to_n_by_weight(article_tokens: list[Token], nlp, method: str) -> None:  # type: ignore[no-untyped-def]
+    keywords = _both(article_tokens, nlp)[method]
+    assert [k.rank for k in keywords] == list(range(1, len(keywords) + 1))
+    assert len(keywords) == 10
+    weights = [k.weight for k in keywords]
+    assert weights == sorted(weights, reverse=True)
+    assert all(w > 0 for w in weights)
+    assert len({k.keyword for k in keywords}) == len(keywords)
+
+
+def test_keywords_are_deterministic(nlp) -> None:  # type: ignore[no-untyped-def]
+    first = _both(_tokens(ARTICLE, nlp), nlp)
+    second = _both(_tokens(ARTICLE, nlp), nlp)
+    assert first == second
+
+
+def test_topic_words_rank_high(article_tokens: list[Token], nlp) -> None:  # type: ignore[no-untyped-def]
+    keywords = _both(article_tokens, nlp)
+    assert keywords["tfidf"][0].keyword == "微短剧"
+    assert "企业" in [k.keyword for k in keywords["textrank"][:3]]
+
+
+def test_stopwords_are_excluded(article_tokens: list[Token], nlp) -> None:  # type: ignore[no-untyped-def]
+    stop = nlp.stopwords | {"微短剧", "企业"}
+    tfidf = tfidf_keywords(article_tokens, idf=nlp.idf, default_idf=nlp.default_idf, stopwords=stop)
+    textrank = textrank_keywords(article_tokens, stopwords=stop)
+    for keywords in (tfidf, textrank):
+        assert {"微短剧", "企业"}.isdisjoint(k.keyword for k in keywords)
+
+
+def test_tfidf_weight_is_frequency_times_idf() -> None:
+    tokens = _toks(
+        ("银行", "n", 0),
+        ("的", "uj", 0),
+        ("银行", "n", 0),
+        ("信贷", "n", 0),
+        ("2026", "m", 0),
+        ("2025", "nz", 0),
+        ("投放", "v", 0),
+        ("表示", "v", 0),
+        ("行", "n", 0),
+    )
+    keywords = tfidf_keywords(
+        tokens, idf={"银行": 4.0, "信贷": 9.0}, default_idf=6.0, stopwords=frozenset({"表示"})
+    )
+    # Candidates: 银行 x2, 信贷, 投放 (表示 is a stopword, 行 is one character, 2025 a number).
+    assert [(k.keyword, k.rank) for k in keywords] == [("信贷", 1), ("银行", 2), ("投放", 3)]
+    assert [k.weight for k in keywords] == pytest.approx([9 / 4, 2 / 4 * 4, 6 / 4])
+
+
+def test_tfidf_ties_are_broken_by_the_word() -> None:
+    tokens = _toks(("贷款", "n", 0), ("银行", "n", 0), ("信贷", "n", 0))
+    keywords = tfidf_keywords(tokens, idf={}, default_idf=5.0, stopwords=frozenset())
+    assert [k.keyword for k in keywords] == sorted(["贷款", "银行", "信贷"])
+    assert [k.rank for k in keywords] == [1, 2, 3]
+
+
+def test_tfidf_top_k_truncates() -> None:
+    words = ["银行", "信贷", "贷款", "企业", "短剧"]
+    tokens = _toks(*[(w, "n", 0) for w in words])
+    keywords = tfidf_keywords(tokens, idf={}, default_idf=1.0, stopwords=frozenset(), top_k=2)
+    assert [k.rank for k in keywords] == [1, 2]
+
+
+def test_tfidf_without_candidates_is_empty() -> None:
+    tokens = _toks(("的", "uj", 0), ("2026", "m", 0), ("。", "x", 0))
+    assert tfidf_keywords(tokens, idf={}, default_idf=1.0, stopwords=frozenset()) == []
+
+
+def test_textrank_needs_cooccurrence_within_a_sentence() -> None:
+    # One candidate per sentence: no edge, so no ranking at all.
+    tokens = _toks(("银行", "n", 0), ("。", "x", 0), ("信贷", "n", 1), ("。", "x", 1))
+    assert textrank_keywords(tokens, stopwords=frozenset()) == []
+
+
+def test_textrank_window_limits_edges() -> None:
+    words = [("银行", "n", 0), ("信贷", "n", 0), ("贷款", "n", 0), ("企业", "n", 0)]
+    tokens = _toks(*words)
+    wide = textrank_keywords(tokens, stopwords=frozenset(), window=5)
+    assert {k.keyword for k in wide} == {"银行", "信贷", "贷款", "企业"}
+    # window=2: each word links to its neighbour only; the ends rank lowest.
+    chain = textrank_keywords(tokens, stopwords=frozenset(), window=2)
+    assert {k.keyword for k in chain[:2]} == {"信贷", "贷款"}
+    assert chain[0].weight == pytest.approx(1.0)
+
+
+def test_textrank_ignores_non_textrank_pos() -> None:
+    # "an" and "l" are TF-IDF content tags but not TextRank ones.
+    tokens = _toks(("银行", "n", 0), ("困难", "an", 0), ("一站式", "l", 0), ("信贷", "n", 0))
+    keywords = textrank_keywords(tokens, stopwords=frozenset())
+    assert {k.keyword for k in keywords} == {"银行", "信贷"}
+    tfidf = tfidf_keywords(tokens, idf={}, default_idf=1.0, stopwords=frozenset())
+    assert {k.keyword for k in tfidf} == {"银行", "困难", "一站式", "信贷"}
+
+
+def test_sample_page_keywords(sample_page_text: str, nlp) -> None:  # type: ignore[no-untyped-def]
+    drafts = rebuild_page(split_lines(clean_text(sample_page_text)))
+    first = drafts[0]
+    ids = [i for i, p in enumerate(first.paragraphs) if p.kind == "body"]
+    tokens = tokenize(first.body, split_sentences(first.body, ids), tagger=nlp.tagger)
+    keywords = _both(tokens, nlp)
+    assert keywords["tfidf"][0].keyword == "微短剧"
+    assert "微短剧" in [k.keyword for k in keywords["textrank"][:3]]
