@@ -79,7 +79,7 @@ def curate_partition(
             rejections.append(raw)
             continue
         doc = RawDocument(rel_path, source, pub_date, raw.text, raw.encoding, raw.sha256)
-        doc_articles, doc_rejections = document_articles(doc)
+        doc_articles, doc_rejections = document_articles(doc, lexicon=nlp.tagger)
         articles.extend(doc_articles)
         rejections.extend(
             Rejected(rel_path, r.reason, r.detail, source, pub_date, r.record)

@@ -17,6 +17,7 @@ from pandera.engines.polars_engine import DateTime, PolarsData
 
 from transforms.entities import ENTITY_TYPES
 from transforms.pages import PARAGRAPH_KINDS
+from transforms.script import SCRIPTS
 
 KEYWORD_METHODS = ("tfidf", "textrank")
 RUN_STATUSES = ("completed", "partial", "failed")
@@ -35,6 +36,7 @@ class Articles(pa.DataFrameModel):
     dateline: str = pa.Field(nullable=True)
     url: str = pa.Field(nullable=True)
     text: str = pa.Field(str_length={"min_value": 1})
+    script: str = pa.Field(isin=SCRIPTS)
     n_chars: int = pa.Field(gt=0)
     n_paragraphs: int = pa.Field(gt=0)
     n_sentences: int = pa.Field(gt=0)

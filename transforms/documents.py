@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from transforms.pages import Line, rebuild_article, rebuild_page, split_lines
+from transforms.pages import Lexicon, Line, rebuild_article, rebuild_page, split_lines
 from transforms.records import Record, RecordRejection, parse_jsonl
 from transforms.tables import SourceArticle, make_article_id
 
@@ -33,9 +33,11 @@ class DocumentRejection:
     record: int | None = None
 
 
-def _page_articles(doc: RawDocument) -> tuple[list[SourceArticle], list[DocumentRejection]]:
+def _page_articles(
+    doc: RawDocument, lexicon: Lexicon | None
+) -> tuple[list[SourceArticle], list[DocumentRejection]]:
     articles, rejections = [], []
-    for ordinal, draft in enumerate(rebuild_page(split_lines(doc.text))):
+    for ordinal, draft in enumerate(rebuild_page(split_lines(doc.text), lexicon=lexicon)):
         if not draft.body:
             kinds = sorted({p.kind for p in draft.paragraphs})
             lines = [n for p in draft.paragraphs for n in p.raw_lines]
@@ -61,10 +63,16 @@ def _page_articles(doc: RawDocument) -> tuple[list[SourceArticle], list[Document
     return articles, rejections
 
 
-def _record_article(doc: RawDocument, record: Record) -> SourceArticle | DocumentRejection:
+def _record_article(
+    doc: RawDocument, record: Record, lexicon: Lexicon | None
+) -> SourceArticle | DocumentRejection:
     lines = [Line(ln.text, record.line_no) for ln in split_lines(record.text)]
     draft = rebuild_article(
-        lines, headline=record.title, authors=record.authors, headline_line=record.line_no
+        lines,
+        headline=record.title,
+        authors=record.authors,
+        headline_line=record.line_no,
+        lexicon=lexicon,
     )
     if not draft.body:
         return DocumentRejection("no_body", "record text holds no body paragraph", record.line_no)
@@ -82,13 +90,15 @@ def _record_article(doc: RawDocument, record: Record) -> SourceArticle | Documen
     )
 
 
-def _jsonl_articles(doc: RawDocument) -> tuple[list[SourceArticle], list[DocumentRejection]]:
+def _jsonl_articles(
+    doc: RawDocument, lexicon: Lexicon | None
+) -> tuple[list[SourceArticle], list[DocumentRejection]]:
     articles, rejections = [], []
     for parsed in parse_jsonl(doc.text, doc.pub_date):
         if isinstance(parsed, RecordRejection):
             rejections.append(DocumentRejection(parsed.reason, parsed.detail, parsed.line_no))
             continue
-        result = _record_article(doc, parsed)
+        result = _record_article(doc, parsed, lexicon)
         if isinstance(result, DocumentRejection):
             rejections.append(result)
         else:
@@ -98,6 +108,14 @@ def _jsonl_articles(doc: RawDocument) -> tuple[list[SourceArticle], list[Documen
     return articles, rejections
 
 
-def document_articles(doc: RawDocument) -> tuple[list[SourceArticle], list[DocumentRejection]]:
-    """Articles rebuilt from one raw document, and what in it could not become one."""
-    return _jsonl_articles(doc) if doc.is_jsonl else _page_articles(doc)
+def document_articles(
+    doc: RawDocument, *, lexicon: Lexicon | None = None
+) -> tuple[list[SourceArticle], list[DocumentRejection]]:
+    """Articles rebuilt from one raw document, and what in it could not become one.
+
+    `lexicon` (the tagger's dictionary segmentation) lets page rebuilding tell where a
+    column break cut a word; without it, a cut-off line joins the next body line.
+    """
+    if doc.is_jsonl:
+        return _jsonl_articles(doc, lexicon)
+    return _page_articles(doc, lexicon)

@@ -16,6 +16,7 @@ import polars as pl
 from transforms.entities import extract_entities
 from transforms.keywords import textrank_keywords, tfidf_keywords
 from transforms.pages import ArticleDraft
+from transforms.script import detect_script
 from transforms.sentences import split_sentences
 from transforms.tagging import Tagger, tokenize
 
@@ -30,6 +31,7 @@ TABLE_DTYPES: dict[str, dict[str, pl.DataType]] = {
         "dateline": pl.String(),
         "url": pl.String(),
         "text": pl.String(),
+        "script": pl.String(),
         "n_chars": pl.Int64(),
         "n_paragraphs": pl.Int64(),
         "n_sentences": pl.Int64(),
@@ -244,6 +246,7 @@ def _add_article(cols: _Columns, art: SourceArticle, *, run_id: str, nlp: NlpMod
         dateline=draft.dateline,
         url=art.url,
         text=text,
+        script=detect_script(text),
         n_chars=len(text),
         n_paragraphs=len(draft.paragraphs),
         n_sentences=len(sentences),

@@ -10,9 +10,11 @@ from transforms.sentences import Sentence
 
 
 class Tagger(Protocol):
-    """What segmentation needs: (word, POS) pairs whose words concatenate to the input."""
+    """(word, POS) pairs whose words concatenate to the input, and plain dictionary words."""
 
     def tag(self, text: str) -> Iterable[tuple[str, str]]: ...
+
+    def words(self, text: str) -> list[str]: ...
 
 
 @dataclass(frozen=True)

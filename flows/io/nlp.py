@@ -29,6 +29,10 @@ class JiebaTagger:
             self._tokenizer.load_userdict(str(user_dict))
         self._posseg = jieba.posseg.POSTokenizer(self._tokenizer)
 
+    def words(self, text: str) -> list[str]:
+        """Dictionary-only segmentation (no HMM guesses), for evidence about line breaks."""
+        return list(self._tokenizer.cut(text, HMM=False))
+
     def tag(self, text: str) -> list[tuple[str, str]]:
         return [(pair.word, pair.flag) for pair in self._posseg.cut(text, HMM=True)]
 

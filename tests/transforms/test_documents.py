@@ -119,7 +119,7 @@ def test_jsonl_records_become_articles() -> None:
     assert first.draft.headline == "微短剧产业“争艳” 银行“追剧”加码信贷创新"
     assert first.draft.authors == ("王希", "杨井鑫")
     assert first.draft.dateline == "北京"
-    assert first.draft.body == "据交通银行(601328.SH)消息，该行贷款额度50万元。"
+    assert first.draft.body == "据交通银行（601328.SH）消息，该行贷款额度50万元。"
     assert [p.kind for p in first.draft.paragraphs] == ["headline", "byline", "body"]
     # Every paragraph of a record traces to the record's line.
     assert {n for p in first.draft.paragraphs for n in p.raw_lines} == {1}

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from transforms.normalize import normalize_line
 from transforms.pages import (
     PARAGRAPH_KINDS,
     ArticleDraft,
@@ -192,7 +193,7 @@ def test_sample_page_paragraph_text_is_its_lines_concatenated(
     by_no = {ln.line_no: ln.text for ln in split_lines(clean_text(sample_page_text))}
     for draft in page_drafts:
         for para in draft.paragraphs:
-            assert para.text == "".join(by_no[n] for n in para.raw_lines)
+            assert para.text == "".join(normalize_line(by_no[n]) for n in para.raw_lines)
             assert para.kind in PARAGRAPH_KINDS
 
 
@@ -309,7 +310,7 @@ def test_terminated_paragraphs_are_not_joined() -> None:
     assert draft.body == "第一段结束。\n第二段开始，也结束了。"
 
 
-def test_fragment_is_not_joined_across_a_credit() -> None:
+def test_fragment_is_joined_across_a_credit() -> None:
     [draft] = rebuild_page(
         _lines(
             HEADLINE,
@@ -319,7 +320,9 @@ def test_fragment_is_not_joined_across_a_credit() -> None:
             "成都市等地也都陆续出台了相关政策。",
         )
     )
-    assert _kinds(draft) == ["headline", "byline", "body", "credit", "body"]
+    assert _kinds(draft) == ["headline", "byline", "body", "credit"]
+    assert draft.body == "此外，江苏省苏州市、四川省成都市等地也都陆续出台了相关政策。"
+    assert draft.paragraphs[2].raw_lines == (3, 5)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,323 @@
+"""The steps that rebuild articles from page lines, each a pure function over a unit frame.
+
+A unit is a line of the page, later a paragraph made of several lines once joined. The
+frame carries, per unit: its page position (`unit`), `text`, `raw_lines`, `kind`, the
+`article` it belongs to, whether it repeats other text (`repeat`), and its reading
+position inside the article (`order`). The steps run in this order:
+
+    split_units -> normalize_units -> classify_units -> resolve_titles -> split_articles
+    -> mark_repeats -> join_fragments -> name_repeats -> order_reading
+
+and none of them drops a unit's lines: a join moves them into the unit it extends.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import polars as pl
+
+from transforms.lines import (
+    MAX_HEADING_CHARS,
+    TWO_PART_TITLE,
+    Line,
+    classify_line,
+    is_terminated,
+)
+from transforms.normalize import normalize_line
+
+UNIT_SCHEMA: dict[str, pl.DataType] = {
+    "unit": pl.Int64(),
+    "text": pl.String(),
+    "raw_lines": pl.List(pl.Int64()),
+    "kind": pl.String(),
+    "article": pl.Int64(),
+    "repeat": pl.Boolean(),
+    "order": pl.Int64(),
+}
+
+# How far past a cut-off fragment its continuation is looked for (boxes, captions,
+# credits and pull-quotes can sit between the two halves).
+JOIN_WINDOW = 8
+# Characters on each side of a break that the cut-word test segments.
+_CUT_CONTEXT = 6
+_MIN_REPEAT_CHARS = 12
+# A paragraph is a shortened or merged repeat when this share of its clauses (by
+# characters) stands word for word in longer paragraphs of the same article.
+_REPEAT_COVERAGE = 0.8
+_MIN_CLAUSE_CHARS = 4
+_CLAUSES = re.compile(r"[，,。；;：:！!？?、“”\"'（）()《》\s]+")
+_WHITESPACE = re.compile(r"\s+")
+
+Row = dict[str, Any]
+
+
+class Lexicon(Protocol):
+    """Dictionary segmentation: a word spanning a line break is evidence the break cut it."""
+
+    def words(self, text: str) -> list[str]: ...
+
+
+def _frame(rows: Sequence[Row]) -> pl.DataFrame:
+    return pl.DataFrame(list(rows), schema=UNIT_SCHEMA, orient="row")
+
+
+def _rows(units: pl.DataFrame) -> list[Row]:
+    return units.sort("unit").to_dicts()
+
+
+def _by_article(units: pl.DataFrame, step: Callable[[list[Row]], list[Row]]) -> pl.DataFrame:
+    out: list[Row] = []
+    for _, group in units.sort("unit").group_by("article", maintain_order=True):
+        out.extend(step(group.to_dicts()))
+    return _frame(out)
+
+
+def split_units(lines: Sequence[Line]) -> pl.DataFrame:
+    """One unit per non-empty line, in page order, not yet classified."""
+    return _frame(
+        [
+            {
+                "unit": idx,
+                "text": line.text,
+                "raw_lines": [line.line_no],
+                "kind": "body",
+                "article": 0,
+                "repeat": False,
+                "order": idx,
+            }
+            for idx, line in enumerate(lines)
+        ]
+    )
+
+
+def normalize_units(units: pl.DataFrame) -> pl.DataFrame:
+    """Half-width digits and letters, full-width punctuation in Chinese text."""
+    return units.with_columns(pl.col("text").map_elements(normalize_line, return_dtype=pl.String))
+
+
+def classify_units(units: pl.DataFrame) -> pl.DataFrame:
+    """Credit, byline, title-like or body, from each line alone."""
+    return units.with_columns(
+        pl.col("text").map_elements(classify_line, return_dtype=pl.String).alias("kind")
+    )
+
+
+def resolve_titles(units: pl.DataFrame, *, allow_headlines: bool = True) -> pl.DataFrame:
+    """Headline, section heading or cut-off body line, for each title-like unit.
+
+    A headline opens the page, sits just above a byline, has the two-part shape of a
+    printed headline ("主题 副题"), or sits right above a section heading; a short one
+    is a heading; a longer unpunctuated line is a body line the layout cut off.
+    """
+    rows = _rows(units)
+    for idx, row in enumerate(rows):
+        if row["kind"] != "title":
+            continue
+        following = [r["kind"] for r in rows[idx + 1 : idx + 3]]
+        next_is_heading = (
+            idx + 1 < len(rows)
+            and rows[idx + 1]["kind"] == "title"
+            and len(rows[idx + 1]["text"]) <= MAX_HEADING_CHARS
+        )
+        headline = allow_headlines and (
+            idx == 0
+            or "byline" in following
+            or TWO_PART_TITLE.search(row["text"]) is not None
+            or (len(row["text"]) > MAX_HEADING_CHARS and next_is_heading)
+        )
+        if headline:
+            row["kind"] = "headline"
+        elif len(row["text"]) <= MAX_HEADING_CHARS:
+            row["kind"] = "heading"
+        else:
+            row["kind"] = "body"
+    return _frame(rows)
+
+
+def split_articles(units: pl.DataFrame) -> pl.DataFrame:
+    """A new article starts at each headline; lines before the first one form article 0."""
+    article = 0
+    seen_headline = False
+    rows = _rows(units)
+    for row in rows:
+        if row["kind"] == "headline":
+            if seen_headline or row["unit"] > 0:
+                article += 1
+            seen_headline = True
+        row["article"] = article
+    first = min((r["article"] for r in rows), default=0)
+    for row in rows:
+        row["article"] -= first
+    return _frame(rows)
+
+
+def _squash(text: str) -> str:
+    return _WHITESPACE.sub("", text)
+
+
+def _clauses(text: str) -> list[str]:
+    return [c for c in _CLAUSES.split(text) if len(c) >= _MIN_CLAUSE_CHARS]
+
+
+def is_repeat_of(text: str, sources: Sequence[str]) -> bool:
+    """Exactly contained in a source, or its clauses mostly found word for word in them."""
+    needle = _squash(text)
+    if len(needle) < _MIN_REPEAT_CHARS:
+        return False
+    if any(needle in source for source in sources):
+        return True
+    clauses = _clauses(needle)
+    total = sum(len(c) for c in clauses)
+    if len(clauses) < 2 or not total:
+        return False
+    haystack = "\n".join(sources)
+    covered = sum(len(c) for c in clauses if c in haystack)
+    return covered / total >= _REPEAT_COVERAGE
+
+
+def _mark_article_repeats(rows: list[Row]) -> list[Row]:
+    bodies = [r for r in rows if r["kind"] == "body"]
+    squashed = {r["unit"]: _squash(r["text"]) for r in bodies}
+    for row in bodies:
+        me = squashed[row["unit"]]
+        # A repeat is never longer than what it repeats; of two equal copies the later one
+        # is the repeat.
+        sources = [
+            squashed[o["unit"]]
+            for o in bodies
+            if o is not row
+            and (
+                len(squashed[o["unit"]]) > len(me)
+                or (squashed[o["unit"]] == me and o["unit"] < row["unit"])
+            )
+        ]
+        row["repeat"] = is_repeat_of(row["text"], sources)
+    return rows
+
+
+def mark_repeats(units: pl.DataFrame) -> pl.DataFrame:
+    """Flag body lines that repeat other body text of their article (pull-quotes, captions)."""
+    return _by_article(units, _mark_article_repeats)
+
+
+def cuts_a_word(head: str, tail: str, lexicon: Lexicon | None) -> bool:
+    """True when segmenting across the break puts one word over it (`打` | `造` -> `打造`)."""
+    if lexicon is None or not head or not tail:
+        return False
+    left, right = head[-_CUT_CONTEXT:], tail[:_CUT_CONTEXT]
+    position = 0
+    for word in lexicon.words(left + right):
+        end = position + len(word)
+        if position < len(left) < end:
+            return True
+        position = end
+    return False
+
+
+def _continuation(rows: list[Row], idx: int, lexicon: Lexicon | None) -> int | None:
+    """Index of the body line that continues the cut-off line at `idx`, if any."""
+    head = rows[idx]["text"]
+    candidates: list[int] = []
+    for j in range(idx + 1, min(len(rows), idx + 1 + JOIN_WINDOW)):
+        row = rows[j]
+        if row["kind"] in ("headline", "heading"):
+            break
+        if row["kind"] == "body" and not row["repeat"] and not row.get("_joined"):
+            candidates.append(j)
+    if not candidates:
+        return None
+    for j in candidates:
+        if cuts_a_word(head, rows[j]["text"], lexicon):
+            return j
+    return candidates[0]
+
+
+def _join_article(rows: list[Row], lexicon: Lexicon | None) -> list[Row]:
+    for idx, row in enumerate(rows):
+        if row.get("_joined") or row["kind"] != "body":
+            continue
+        while not is_terminated(row["text"]):
+            if row["repeat"]:
+                # A repeat cut by the layout continues in the very next line, also a repeat.
+                nxt = idx + 1
+                while nxt < len(rows) and rows[nxt].get("_joined"):
+                    nxt += 1
+                if nxt >= len(rows) or not (rows[nxt]["kind"] == "body" and rows[nxt]["repeat"]):
+                    break
+                target = nxt
+            else:
+                found = _continuation(rows, idx, lexicon)
+                if found is None:
+                    break
+                target = found
+                for skipped in rows[idx + 1 : target]:
+                    if (
+                        skipped["kind"] == "body"
+                        and not skipped["repeat"]
+                        and not skipped.get("_joined")
+                        and is_terminated(skipped["text"])
+                    ):
+                        skipped["kind"] = "sidebar"
+            row["text"] += rows[target]["text"]
+            row["raw_lines"] = [*row["raw_lines"], *rows[target]["raw_lines"]]
+            rows[target]["_joined"] = True
+    return [{k: v for k, v in r.items() if k != "_joined"} for r in rows if not r.get("_joined")]
+
+
+def join_fragments(units: pl.DataFrame, *, lexicon: Lexicon | None = None) -> pl.DataFrame:
+    """Rejoin lines the layout cut mid-sentence, in reading order, within each article.
+
+    The continuation of a cut-off line is the first later body line whose start completes
+    a word the cut split (`…提到了打` + `造新时代…`), else simply the next body line;
+    complete body paragraphs jumped over on the way are boxes set into the column, so
+    they become sidebars.
+    """
+    return _by_article(units, lambda rows: _join_article(rows, lexicon))
+
+
+def _name_article_repeats(rows: list[Row]) -> list[Row]:
+    for idx, row in enumerate(rows):
+        if row["kind"] != "body" or not row["repeat"]:
+            continue
+        before = rows[idx - 1]["kind"] if idx > 0 else None
+        after = rows[idx + 1]["kind"] if idx + 1 < len(rows) else None
+        if after == "credit":
+            row["kind"] = "caption"
+        elif before == "heading":
+            row["kind"] = "deck"
+        else:
+            row["kind"] = "pullquote"
+    return rows
+
+
+def name_repeats(units: pl.DataFrame) -> pl.DataFrame:
+    """A repeat above a photo credit is a caption, under a heading a deck, else a pull-quote."""
+    return _by_article(units, _name_article_repeats)
+
+
+def _order_article(rows: list[Row]) -> list[Row]:
+    """Move a byline printed after the body, and the lead that follows it, to the top."""
+    start = 1 if rows and rows[0]["kind"] == "headline" else 0
+    late = next((i for i, r in enumerate(rows) if r["kind"] == "byline" and i > start), None)
+    if late is None or any(r["kind"] == "byline" for r in rows[start:late]):
+        ordered = rows
+    else:
+        end = late + 1
+        while end < len(rows) and rows[end]["kind"] not in ("headline", "heading", "byline"):
+            end += 1
+        block = rows[late:end]
+        if late == start or not any(r["kind"] == "body" for r in rows[start:late]):
+            ordered = rows
+        else:
+            ordered = rows[:start] + block + rows[start:late] + rows[end:]
+    for position, row in enumerate(ordered):
+        row["order"] = position
+    return rows
+
+
+def order_reading(units: pl.DataFrame) -> pl.DataFrame:
+    """Reading position of each unit within its article (`order`)."""
+    return _by_article(units, _order_article)
