@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -16,6 +16,7 @@ from flows.io import parquet
 from flows.io.raw import Rejected, read_raw_file
 from schemas.tables import Quarantine
 from schemas.validation import validate_tables
+from transforms.dedupe import ORDER_COLUMNS, assign_duplicates
 from transforms.documents import RawDocument, document_articles
 from transforms.tables import (
     ARTICLE_TABLES,
@@ -26,6 +27,8 @@ from transforms.tables import (
 )
 
 QUARANTINE_TABLE = "quarantine"
+# How far back a near-duplicate's original is looked for.
+DEDUPE_DAYS = 30
 CURATED_TABLES = (*ARTICLE_TABLES, QUARANTINE_TABLE)
 
 
@@ -68,6 +71,7 @@ def curate_partition(
     run_id: str,
     nlp: NlpModels,
     max_file_bytes: int,
+    dedupe_days: int = DEDUPE_DAYS,
 ) -> PartitionReport:
     """Rebuild every table of one partition from its raw files and swap it in atomically."""
     report = PartitionReport(source, pub_date, files_seen=len(files))
@@ -86,7 +90,18 @@ def curate_partition(
             for r in doc_rejections
         )
 
-    tables, rejected_ids = validate_tables(build_tables(articles, run_id=run_id, nlp=nlp))
+    built = build_tables(articles, run_id=run_id, nlp=nlp)
+    prior = parquet.read_window(
+        curated_root,
+        "articles",
+        ["article_id", *ORDER_COLUMNS, "content_sha256", "minhash"],
+        start=pub_date - timedelta(days=dedupe_days),
+        end=pub_date,
+        exclude=(source, pub_date),
+    )
+    earlier = prior if prior is not None else built["articles"].clear()
+    built["articles"] = assign_duplicates(built["articles"], earlier)
+    tables, rejected_ids = validate_tables(built)
     for art in articles:
         if art.article_id in rejected_ids:
             rejections.append(

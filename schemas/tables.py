@@ -15,6 +15,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.engines.polars_engine import DateTime, PolarsData
 
+from transforms.dedupe import NUM_PERM
 from transforms.entities import ENTITY_TYPES
 from transforms.pages import PARAGRAPH_KINDS
 from transforms.script import SCRIPTS
@@ -42,11 +43,26 @@ class Articles(pa.DataFrameModel):
     n_sentences: int = pa.Field(gt=0)
     n_tokens: int = pa.Field(gt=0)
     raw_path: str = pa.Field(str_matches=r"^[^/].*")
+    raw_article_idx: int = pa.Field(ge=0)
     raw_record: int = pa.Field(nullable=True, ge=1)
     raw_encoding: str
     raw_sha256: str = pa.Field(str_matches=HEX64)
     content_sha256: str = pa.Field(str_matches=HEX64)
+    minhash: list[int]
+    duplicate_of: str = pa.Field(nullable=True)
     run_id: str
+
+    @pa.dataframe_check(error="minhash holds NUM_PERM values")
+    @classmethod
+    def minhash_complete(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("minhash").list.len() == NUM_PERM)
+
+    @pa.dataframe_check(error="an article is not a duplicate of itself")
+    @classmethod
+    def not_own_duplicate(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(
+            pl.col("duplicate_of").is_null() | (pl.col("duplicate_of") != pl.col("article_id"))
+        )
 
     @pa.dataframe_check(error="n_chars must equal the length of text")
     @classmethod

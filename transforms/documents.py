@@ -58,6 +58,7 @@ def _page_articles(
                 raw_path=doc.raw_path,
                 raw_sha256=doc.sha256,
                 raw_encoding=doc.encoding,
+                raw_article_idx=ordinal,
             )
         )
     return articles, rejections
@@ -84,6 +85,7 @@ def _record_article(
         raw_path=doc.raw_path,
         raw_sha256=doc.sha256,
         raw_encoding=doc.encoding,
+        raw_article_idx=record.line_no,
         raw_record=record.line_no,
         external_id=record.external_id,
         url=record.url,

@@ -13,6 +13,7 @@ from datetime import date
 
 import polars as pl
 
+from transforms.dedupe import signature
 from transforms.entities import extract_entities
 from transforms.keywords import textrank_keywords, tfidf_keywords
 from transforms.pages import ArticleDraft
@@ -37,10 +38,13 @@ TABLE_DTYPES: dict[str, dict[str, pl.DataType]] = {
         "n_sentences": pl.Int64(),
         "n_tokens": pl.Int64(),
         "raw_path": pl.String(),
+        "raw_article_idx": pl.Int64(),
         "raw_record": pl.Int64(),
         "raw_encoding": pl.String(),
         "raw_sha256": pl.String(),
         "content_sha256": pl.String(),
+        "minhash": pl.List(pl.Int64()),
+        "duplicate_of": pl.String(),
         "run_id": pl.String(),
     },
     "paragraphs": {
@@ -128,6 +132,7 @@ class SourceArticle:
     raw_path: str
     raw_sha256: str
     raw_encoding: str
+    raw_article_idx: int = 0
     raw_record: int | None = None
     external_id: str | None = None
     url: str | None = None
@@ -252,10 +257,13 @@ def _add_article(cols: _Columns, art: SourceArticle, *, run_id: str, nlp: NlpMod
         n_sentences=len(sentences),
         n_tokens=len(tokens),
         raw_path=art.raw_path,
+        raw_article_idx=art.raw_article_idx,
         raw_record=art.raw_record,
         raw_encoding=art.raw_encoding,
         raw_sha256=art.raw_sha256,
         content_sha256=sha256_text(text),
+        minhash=signature(text),
+        duplicate_of=None,
         run_id=run_id,
     )
 

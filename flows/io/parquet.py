@@ -142,6 +142,37 @@ def existing_partitions(curated: Path, tables: Iterable[str]) -> set[tuple[str, 
     return found
 
 
+def read_window(
+    curated: Path,
+    table: str,
+    columns: list[str],
+    *,
+    start: date,
+    end: date,
+    exclude: tuple[str, date] | None = None,
+) -> pl.DataFrame | None:
+    """Rows of `table` with pub_date in [start, end], except one partition's file."""
+    paths = []
+    for folder in sorted((curated / table).glob(f"{PARTITION_COLUMN}=*")):
+        try:
+            day = date.fromisoformat(folder.name.split("=", 1)[1])
+        except ValueError:
+            continue
+        if start <= day <= end:
+            for path in sorted(folder.glob("*.parquet")):
+                if exclude is None or (path.stem, day) != exclude:
+                    paths.append((path, day))
+    if not paths:
+        return None
+    frames = [
+        pl.read_parquet(path, columns=[c for c in columns if c != PARTITION_COLUMN]).with_columns(
+            pl.lit(day).alias(PARTITION_COLUMN)
+        )
+        for path, day in paths
+    ]
+    return pl.concat(frames, how="vertical_relaxed").select(columns)
+
+
 def run_file(curated: Path, run_id: str, run_date: date) -> Path:
     return curated / RUNS_TABLE / f"run_date={run_date.isoformat()}" / f"{run_id}.parquet"
 

@@ -163,6 +163,8 @@ def list_raw(raw_root: Path, *, since: date | None = None, until: date | None = 
             listing.ignored.extend(ignored)
             if files:
                 listing.partitions.append(Partition(source, pub_date, tuple(files)))
+    # Date-major order: a backfill runs oldest first, and near-duplicates point backwards.
+    listing.partitions.sort(key=lambda p: (p.pub_date, p.source))
     return listing
 
 

@@ -79,12 +79,13 @@ def test_layout_lists_one_partition_per_source_and_date(raw: Path) -> None:
 
     listing = list_raw(raw)
 
+    # Oldest date first, then source: a backfill runs in date order.
     assert listing.partitions == [
         Partition("cbn", JUNE_15, ("cbn/2026-06-15/page-1.txt", "cbn/2026-06-15/page-2.txt")),
-        Partition("cbn", date(2026, 6, 16), ("cbn/2026-06-16/page-1.txt",)),
         Partition(
             "xinhua", JUNE_15, ("xinhua/2026-06-15/brief.txt", "xinhua/2026-06-15/feed.jsonl")
         ),
+        Partition("cbn", date(2026, 6, 16), ("cbn/2026-06-16/page-1.txt",)),
     ]
     assert listing.rejected == []
     assert listing.ignored == []

@@ -1,0 +1,84 @@
+"""Exact and near-duplicate flags, pointing at the earliest earlier article."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+
+import polars as pl
+
+from transforms.dedupe import NUM_PERM, assign_duplicates, signature
+
+STORY = (
+    "中国人民银行今日开展1000亿元7天期逆回购操作，中标利率为1.4%，与此前持平。"
+    "业内人士认为，央行此举旨在维护银行体系流动性合理充裕，稳定市场预期。"
+    "鉴于今日有800亿元逆回购到期，央行实现净投放200亿元。"
+)
+EDITED = STORY.replace("业内人士认为", "市场人士指出")  # a light edit on republication
+OTHER = (
+    "国家统计局发布数据显示，5月份全国规模以上工业增加值同比增长5.6%，"
+    "增速比上月加快0.3个百分点；社会消费品零售总额同比增长6.4%。"
+)
+
+
+def _row(article_id: str, text: str, day: date, source: str = "cbn", idx: int = 0) -> dict:
+    return {
+        "article_id": article_id,
+        "pub_date": day,
+        "source": source,
+        "raw_path": f"{source}/{day}/page.txt",
+        "raw_article_idx": idx,
+        "content_sha256": hashlib.sha256(text.encode()).hexdigest(),
+        "minhash": signature(text),
+    }
+
+
+def _flags(new: list[dict], prior: list[dict] | None = None) -> dict[str, str | None]:
+    new_frame = pl.DataFrame(new)
+    prior_frame = pl.DataFrame(prior) if prior else new_frame.clear()
+    out = assign_duplicates(new_frame, prior_frame)
+    return dict(out.select("article_id", "duplicate_of").iter_rows())
+
+
+def test_signature_is_deterministic_and_ignores_layout_and_punctuation():
+    assert len(signature(STORY)) == NUM_PERM
+    assert signature(STORY) == signature(STORY)
+    spaced = STORY.replace("，", ", ").replace("。", ".\n")
+    assert signature(spaced) == signature(STORY)
+    assert signature(OTHER) != signature(STORY)
+
+
+def test_exact_and_near_copies_point_at_the_earlier_article():
+    day = date(2026, 6, 15)
+    flags = _flags(
+        [_row("b", STORY, day, "wire"), _row("c", EDITED, day, "xh"), _row("d", OTHER, day)],
+        prior=[_row("a", STORY, date(2026, 6, 14))],
+    )
+    assert flags == {"b": "a", "c": "a", "d": None}
+
+
+def test_within_a_batch_the_first_in_order_is_the_original():
+    day = date(2026, 6, 15)
+    flags = _flags([_row("late", STORY, day, idx=1), _row("early", EDITED, day, idx=0)])
+    assert flags == {"early": None, "late": "early"}
+
+
+def test_a_later_prior_article_is_never_the_original():
+    # Already curated, but published after the new article: the new one is the original.
+    flags = _flags(
+        [_row("new", STORY, date(2026, 6, 15))],
+        prior=[_row("later", STORY, date(2026, 6, 16))],
+    )
+    assert flags == {"new": None}
+
+
+def test_unrelated_articles_on_one_topic_are_not_duplicates():
+    day = date(2026, 6, 15)
+    similar_topic = (
+        "中国人民银行今日开展500亿元14天期逆回购操作，中标利率为1.55%。"
+        "分析人士表示，跨月资金需求上升，央行适度加大投放力度。"
+    )
+    assert _flags([_row("a", STORY, day), _row("b", similar_topic, day, idx=1)]) == {
+        "a": None,
+        "b": None,
+    }

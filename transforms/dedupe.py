@@ -1,0 +1,92 @@
+"""Exact and near-duplicate articles: the same story republished, or a page delivered twice.
+
+Each article gets a MinHash signature over character 5-grams of its body (whitespace and
+punctuation removed, so layout and punctuation style do not matter). An article whose
+body equals, or whose estimated Jaccard similarity reaches the threshold with, an
+earlier article is flagged with that article's id in `duplicate_of`; nothing is deleted.
+"Earlier" is the order (pub_date, source, raw_path, raw_article_idx), so the flag does
+not depend on which partition happened to be processed first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import polars as pl
+from datasketch import MinHash, MinHashLSH
+
+NUM_PERM = 128
+SHINGLE = 5
+DEFAULT_THRESHOLD = 0.7
+_SEED = 20260615
+# Fixed so that signatures stored in Parquet stay comparable across library upgrades.
+_SCHEME = "affine32"
+_NOISE = re.compile(r"[\s\W_]+")
+ORDER_COLUMNS = ("pub_date", "source", "raw_path", "raw_article_idx")
+
+
+def _shingles(text: str) -> list[bytes]:
+    squashed = _NOISE.sub("", text)
+    if len(squashed) <= SHINGLE:
+        return [squashed.encode()] if squashed else []
+    return [squashed[i : i + SHINGLE].encode() for i in range(len(squashed) - SHINGLE + 1)]
+
+
+def signature(text: str) -> list[int]:
+    """MinHash of the body's character shingles, as plain ints for a Parquet list column."""
+    mh = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME)
+    mh.update_batch(_shingles(text))
+    return [int(v) for v in mh.hashvalues]
+
+
+def _minhash(values: Sequence[int]) -> MinHash:
+    return MinHash(
+        num_perm=NUM_PERM,
+        seed=_SEED,
+        scheme=_SCHEME,
+        hashvalues=np.asarray(values, dtype=np.uint32),
+    )
+
+
+def assign_duplicates(
+    articles: pl.DataFrame,
+    prior: pl.DataFrame,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> pl.DataFrame:
+    """`articles` with `duplicate_of` set to the earliest earlier article it duplicates.
+
+    `prior` holds already curated articles (same columns as ORDER_COLUMNS plus
+    article_id, content_sha256, minhash) that the new ones may duplicate.
+    """
+    columns = ["article_id", *ORDER_COLUMNS, "content_sha256", "minhash"]
+    pool = pl.concat([prior.select(columns), articles.select(columns)], how="vertical_relaxed")
+    pool = pool.unique("article_id", keep="last", maintain_order=True).sort(list(ORDER_COLUMNS))
+    new_ids = set(articles["article_id"].to_list())
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    minhashes: dict[str, MinHash] = {}
+    first_by_content: dict[str, str] = {}
+    rank: dict[str, int] = {}
+    found: dict[str, str] = {}
+    for position, row in enumerate(pool.iter_rows(named=True)):
+        article_id = row["article_id"]
+        rank[article_id] = position
+        mh = _minhash(row["minhash"])
+        if article_id in new_ids:
+            exact = first_by_content.get(row["content_sha256"])
+            near = [o for o in lsh.query(mh) if mh.jaccard(minhashes[o]) >= threshold]
+            if exact is not None:
+                found[article_id] = exact
+            elif near:
+                found[article_id] = min(near, key=rank.__getitem__)
+        first_by_content.setdefault(row["content_sha256"], article_id)
+        lsh.insert(article_id, mh)
+        minhashes[article_id] = mh
+    return articles.with_columns(
+        pl.col("article_id")
+        .replace_strict(found, default=None, return_dtype=pl.String)
+        .alias("duplicate_of")
+    )
