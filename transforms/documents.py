@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from transforms.html import html_lines, looks_like_html
 from transforms.pages import Lexicon, Line, rebuild_article, rebuild_page, split_lines
 from transforms.records import Record, RecordRejection, parse_jsonl
 from transforms.tables import SourceArticle, make_article_id
@@ -33,11 +34,18 @@ class DocumentRejection:
     record: int | None = None
 
 
+def text_lines(text: str, *, first_line_no: int = 1) -> list[Line]:
+    """Non-empty lines of plain text, or the text pieces of HTML, with raw line numbers."""
+    if looks_like_html(text):
+        return [Line(ln.text, ln.line_no + first_line_no - 1) for ln in html_lines(text)]
+    return split_lines(text, first_line_no=first_line_no)
+
+
 def _page_articles(
     doc: RawDocument, lexicon: Lexicon | None
 ) -> tuple[list[SourceArticle], list[DocumentRejection]]:
     articles, rejections = [], []
-    for ordinal, draft in enumerate(rebuild_page(split_lines(doc.text), lexicon=lexicon)):
+    for ordinal, draft in enumerate(rebuild_page(text_lines(doc.text), lexicon=lexicon)):
         if not draft.body:
             kinds = sorted({p.kind for p in draft.paragraphs})
             lines = [n for p in draft.paragraphs for n in p.raw_lines]
@@ -67,7 +75,7 @@ def _page_articles(
 def _record_article(
     doc: RawDocument, record: Record, lexicon: Lexicon | None
 ) -> SourceArticle | DocumentRejection:
-    lines = [Line(ln.text, record.line_no) for ln in split_lines(record.text)]
+    lines = [Line(ln.text, record.line_no) for ln in text_lines(record.text)]
     draft = rebuild_article(
         lines,
         headline=record.title,
