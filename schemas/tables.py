@@ -18,6 +18,7 @@ from pandera.engines.polars_engine import DateTime, PolarsData
 from transforms.dedupe import NUM_PERM
 from transforms.entities import ENTITY_TYPES
 from transforms.pages import PARAGRAPH_KINDS
+from transforms.repair import TEXT_QUALITIES
 from transforms.script import SCRIPTS
 
 KEYWORD_METHODS = ("tfidf", "textrank")
@@ -38,6 +39,7 @@ class Articles(pa.DataFrameModel):
     url: str = pa.Field(nullable=True)
     text: str = pa.Field(str_length={"min_value": 1})
     script: str = pa.Field(isin=SCRIPTS)
+    text_quality: str = pa.Field(isin=TEXT_QUALITIES)
     n_chars: int = pa.Field(gt=0)
     n_paragraphs: int = pa.Field(gt=0)
     n_sentences: int = pa.Field(gt=0)

@@ -17,6 +17,7 @@ from transforms.dedupe import signature
 from transforms.entities import extract_entities
 from transforms.keywords import textrank_keywords, tfidf_keywords
 from transforms.pages import ArticleDraft
+from transforms.repair import text_quality
 from transforms.script import detect_script
 from transforms.sentences import split_sentences
 from transforms.tagging import Tagger, tokenize
@@ -33,6 +34,7 @@ TABLE_DTYPES: dict[str, dict[str, pl.DataType]] = {
         "url": pl.String(),
         "text": pl.String(),
         "script": pl.String(),
+        "text_quality": pl.String(),
         "n_chars": pl.Int64(),
         "n_paragraphs": pl.Int64(),
         "n_sentences": pl.Int64(),
@@ -119,6 +121,7 @@ class NlpModels:
     stopwords: frozenset[str]
     places: frozenset[str] = frozenset()
     surnames: frozenset[str] | None = None
+    common_chars: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -252,6 +255,7 @@ def _add_article(cols: _Columns, art: SourceArticle, *, run_id: str, nlp: NlpMod
         url=art.url,
         text=text,
         script=detect_script(text),
+        text_quality=text_quality(text, nlp.common_chars) if nlp.common_chars else "clean",
         n_chars=len(text),
         n_paragraphs=len(draft.paragraphs),
         n_sentences=len(sentences),

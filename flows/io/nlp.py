@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from functools import cache
 from pathlib import Path
 
@@ -37,6 +38,21 @@ class JiebaTagger:
         return [(pair.word, pair.flag) for pair in self._posseg.cut(text, HMM=True)]
 
 
+# The characters of the commonest words: text made of others reads as mojibake.
+COMMON_CHARS = 3000
+
+
+@cache
+def common_chars(size: int = COMMON_CHARS) -> frozenset[str]:
+    """The `size` characters found in the most entries of jieba's dictionary."""
+    counts: Counter[str] = Counter()
+    dictionary = Path(jieba.__file__).with_name("dict.txt")
+    for line in dictionary.read_text(encoding="utf-8").splitlines():
+        word = line.split(" ", 1)[0]
+        counts.update(word)
+    return frozenset(ch for ch, _ in counts.most_common(size))
+
+
 def read_word_list(path: Path) -> frozenset[str]:
     """Whitespace-separated words; lines starting with # are comments."""
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -60,4 +76,5 @@ def load_models(
         stopwords=read_word_list(stopwords),
         places=read_word_list(places),
         surnames=read_word_list(surnames),
+        common_chars=common_chars(),
     )

@@ -19,6 +19,8 @@ from pathlib import Path
 import filetype
 from charset_normalizer import from_bytes
 
+from flows.io.nlp import common_chars
+from transforms.repair import realign_gb18030
 from transforms.textclean import control_ratio, normalize_newlines, strip_controls
 
 SOURCE_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -36,6 +38,8 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _MAX_CONTROL_RATIO = 0.05
+_MAX_LOSSY_RATIO = 0.01
+_GB_FAMILY = frozenset({"gb18030", "gbk", "gb2312", "cp936"})
 
 
 @dataclass(frozen=True)
@@ -233,11 +237,16 @@ def _decode_without_bom(data: bytes) -> tuple[str, str]:
         if b"\x00" not in data or control_ratio(normalize_newlines(text)) <= _MAX_CONTROL_RATIO:
             return text, "utf-8"
     best = from_bytes(data, cp_isolation=_LEGACY_ENCODINGS).best()
-    if best is None:
-        if b"\x00" in data:
-            raise DecodeRejection("not_text", "binary content")
-        raise DecodeRejection("decode_error", "not UTF-8, GB18030, Big5 or UTF-16")
-    return str(best), best.encoding
+    if best is not None:
+        return str(best), best.encoding
+    if b"\x00" in data:
+        raise DecodeRejection("not_text", "binary content")
+    # GB18030 that lost a byte here and there is still GB18030: read it with the damage
+    # marked, and let realignment repair what it can.
+    lossy = data.decode("gb18030", errors="replace")
+    if lossy.count("\ufffd") <= _MAX_LOSSY_RATIO * len(lossy):
+        return lossy, "gb18030"
+    raise DecodeRejection("decode_error", "not UTF-8, GB18030, Big5 or UTF-16")
 
 
 def read_raw_file(
@@ -282,4 +291,9 @@ def read_raw_file(
         text, encoding = decode_bytes(data)
     except DecodeRejection as err:
         return reject(err.reason, err.detail)
+    if encoding in _GB_FAMILY and b"?" in data:
+        realigned, repairs = realign_gb18030(data, common_chars())
+        if repairs:
+            text = strip_controls(normalize_newlines(realigned))
+            encoding = f"{encoding}+realigned"
     return RawText(rel_path, text, encoding, hashlib.sha256(data).hexdigest())
