@@ -223,7 +223,7 @@ def split_sentences(paragraph: str) -> list[str]:
 
 
 def _balanced(text: str) -> bool:
-    pairs = ("“”", "（）", "()", "《》", "「」", "‘’")
+    pairs = (("“", "”"), ("（", "）"), ("(", ")"), ("《", "》"), ("「", "」"), ("‘", "’"))
     return all(text.count(a) == text.count(b) for a, b in pairs)
 
 
@@ -475,32 +475,66 @@ class _Gap:
     items: list[list[_Printed]] = field(default_factory=list)
 
 
-_MIN_FRAGMENT = 4
+@dataclass(frozen=True)
+class Layout:
+    """How a page is set: characters per column line, and per line of a pull-quote box."""
+
+    column: int
+    quote_box: int
+    indent: int = 2
 
 
-def _cut_points(text: str, pieces: int, rng: random.Random) -> list[int]:
-    """Where the layout breaks a paragraph: random characters, never at a space."""
-    valid = [
-        i
-        for i in range(_MIN_FRAGMENT, len(text) - _MIN_FRAGMENT + 1)
-        if not text[i - 1].isspace() and not text[i].isspace()
+# Chinese typesetting (避头尾) never starts a line with these, nor ends one with the openers.
+_NO_LINE_START = set("，。、；：！？…,.;:!?）)》〉】」』”’%％")
+_NO_LINE_END = set("（(《〈【「『“‘")
+
+
+def _char_width(ch: str) -> float:
+    return 0.5 if ord(ch) < 0x2E80 and ch not in "“”‘’…—·" else 1.0
+
+
+def _line_ends(text: str, width: int, indent: int) -> list[int]:
+    """Offsets where the printed lines of `text` end, in a column `width` characters wide."""
+    ends: list[int] = []
+    filled, limit = 0.0, float(width - indent)
+    for i, ch in enumerate(text):
+        if filled + _char_width(ch) > limit:
+            cut = i
+            # Kinsoku: a closer hangs on the line above, an opener moves to the line below.
+            while cut < len(text) and text[cut] in _NO_LINE_START:
+                cut += 1
+            while cut > 1 and text[cut - 1] in _NO_LINE_END:
+                cut -= 1
+            if 0 < cut < len(text) and (not ends or cut > ends[-1]):
+                ends.append(cut)
+            limit += width
+        filled += _char_width(ch)
+    return ends
+
+
+def break_text(text: str, width: int, indent: int, pieces: int, rng: random.Random) -> list[str]:
+    """`text` cut into `pieces` at the ends of printed lines chosen at random.
+
+    A paragraph continues in the next column (or after a box) at a line end: the first
+    fragment is some whole lines of the column, the last can be a single character.
+    Never at a space, which the extraction would drop.
+    """
+    ends = [
+        e
+        for e in _line_ends(text, width, indent)
+        if not text[e - 1].isspace() and not text[e].isspace()
     ]
-    for _ in range(20):
-        if len(valid) < pieces - 1:
-            return []
-        cuts = sorted(rng.sample(valid, pieces - 1))
-        if all(b - a >= _MIN_FRAGMENT for a, b in pairwise(cuts)):
-            return cuts
-    return []
-
-
-def _fragments(text: str, rng: random.Random) -> list[str]:
-    if len(text) < 2 * _MIN_FRAGMENT + 4 or rng.random() >= 0.3:
+    if len(ends) < pieces - 1:
         return [text]
-    pieces = 3 if len(text) >= 40 and rng.random() < 0.15 else 2
-    cuts = _cut_points(text, pieces, rng)
-    bounds = [0, *cuts, len(text)]
+    bounds = [0, *sorted(rng.sample(ends, pieces - 1)), len(text)]
     return [text[a:b] for a, b in pairwise(bounds)]
+
+
+def _fragments(text: str, layout: Layout, rng: random.Random) -> list[str]:
+    if rng.random() >= 0.3:
+        return [text]
+    pieces = 3 if rng.random() < 0.15 else 2
+    return break_text(text, layout.column, layout.indent, pieces, rng)
 
 
 def _ascii_punctuation(text: str) -> str:
@@ -516,8 +550,10 @@ class _ArticleBuilder:
         *,
         ascii_punct: bool,
         sidebar_text: str | None,
+        layout: Layout,
     ) -> None:
         self.rng = rng
+        self.layout = layout
         self.source = source
         self.style = _ascii_punctuation if ascii_punct else (lambda t: t)
         self.paragraphs = [self.style(p) for p in self._select_paragraphs(source.paragraphs)]
@@ -566,7 +602,7 @@ class _ArticleBuilder:
         return text if len(text) >= 12 and _balanced(text) else None
 
     def _merged(self) -> str | None:
-        candidates = []
+        candidates: list[tuple[str, str]] = []
         for sentences in self.sentences:
             for sentence in sentences:
                 clauses, _ = _clauses(sentence)
@@ -608,13 +644,13 @@ class _ArticleBuilder:
         if text is None:
             return []
         item = self._item()
-        if len(text) >= 14 and self.rng.random() < 0.25:
-            cut = self.rng.randint(_MIN_FRAGMENT, len(text) - _MIN_FRAGMENT)
-            return [
-                _Printed(text[:cut], "pullquote", item=item),
-                _Printed(text[cut:], "pullquote", item=item),
-            ]
-        return [_Printed(text, "pullquote", item=item)]
+        # Set in larger type in a narrow box, the extraction may give one line per
+        # printed line (the sample page's 29 + 31).
+        pieces = 1
+        if self.rng.random() < 0.25:
+            pieces = 2
+        lines = break_text(text, self.layout.quote_box, 0, pieces, self.rng)
+        return [_Printed(line, "pullquote", item=item) for line in lines]
 
     def _photo_lines(self) -> list[_Printed]:
         text = self._repeat(range(len(self.paragraphs)), allow_merge=False)
@@ -627,7 +663,7 @@ class _ArticleBuilder:
 
     def _paragraph_lines(self, p: int) -> list[_Printed]:
         item = self._item()
-        pieces = _fragments(self.paragraphs[p], self.rng)
+        pieces = _fragments(self.paragraphs[p], self.layout, self.rng)
         return [
             _Printed(piece, "body", paragraph=p, fragment=f, item=item)
             for f, piece in enumerate(pieces)
@@ -730,6 +766,7 @@ def generate_page(articles: Sequence[SourceArticle], rng: random.Random) -> Synt
     picked = rng.sample(range(len(articles)), count + 1)
     on_page, donor = picked[:count], articles[picked[count]]
     ascii_punct = rng.random() < 0.3
+    layout = Layout(column=rng.randint(11, 16), quote_box=rng.randint(9, 14))
 
     printed: list[tuple[int, _Printed]] = []
     truths: list[ArticleTruth] = []
@@ -741,7 +778,9 @@ def generate_page(articles: Sequence[SourceArticle], rng: random.Random) -> Synt
             sidebar = _sidebar_text(donor, rng)
             sidebar = _ascii_punctuation(sidebar) if sidebar and ascii_punct else sidebar
             sidebar_used = sidebar is not None
-        builder = _ArticleBuilder(source, rng, ascii_punct=ascii_punct, sidebar_text=sidebar)
+        builder = _ArticleBuilder(
+            source, rng, ascii_punct=ascii_punct, sidebar_text=sidebar, layout=layout
+        )
         headline = headline_for(source.title, rng)
         byline = random_byline(rng)
         lines, late = builder.build(headline, byline)
