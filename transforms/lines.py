@@ -65,6 +65,25 @@ def _quotes_balanced(text: str) -> bool:
     return text.count("“") == text.count("”") and text.count("《") == text.count("》")
 
 
+_HEADLINE_ENDS = "。，,；;：:、"
+# Box and circle marks some papers print before a byline: ⊙本报记者 张三.
+_BYLINE_MARKS = "⊙□■●◎○★☆◆◇▲△"
+
+
+def is_headline_like(text: str) -> bool:
+    """Could be a printed headline: short, one statement, may carry ：？！ and a space.
+
+    Broader than `is_title_like`: headlines such as `机构论市：哪些原因造成股灾？` punctuate;
+    only position (first on the page, above a byline) tells them from body text.
+    """
+    return (
+        len(text) <= _MAX_TITLE_CHARS
+        and "。" not in text
+        and text[-1] not in _HEADLINE_ENDS
+        and _quotes_balanced(text)
+    )
+
+
 def is_title_like(text: str) -> bool:
     """Short, unpunctuated and self-contained: a headline or a section heading."""
     return (
@@ -77,7 +96,7 @@ def is_title_like(text: str) -> bool:
 
 def parse_byline(text: str) -> tuple[tuple[str, ...], str | None] | None:
     """Authors and dateline of a byline line, or None when the line is not a byline."""
-    compact = text.strip()
+    compact = text.strip().lstrip(_BYLINE_MARKS).strip()
     if len(compact) > _MAX_BYLINE_CHARS:
         return None
     match = _WIRE_DATELINE.match(compact)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 from typing import Any, Protocol
 
 import polars as pl
@@ -24,6 +25,7 @@ from transforms.lines import (
     TWO_PART_TITLE,
     Line,
     classify_line,
+    is_headline_like,
     is_terminated,
 )
 from transforms.normalize import normalize_line
@@ -105,53 +107,103 @@ def classify_units(units: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def resolve_titles(units: pl.DataFrame, *, allow_headlines: bool = True) -> pl.DataFrame:
+# A heading does not end on a word that needs what follows (的, 之, 在 ...): a line that
+# does is the first piece of a paragraph cut by the layout.
+_OPEN_ENDINGS = frozenset("的之在与和及对把被将为从向于以而并或等了着其这该各每")
+
+
+def _looks_cut(row: Row, nxt: Row | None, page_text: str, lexicon: Lexicon | None) -> bool:
+    """Evidence that a short unpunctuated line is a cut-off piece, not a heading."""
+    if row["text"][-1] in _OPEN_ENDINGS:
+        return True
+    if nxt is None or nxt["kind"] != "body":
+        return False
+    if cuts_a_word(row["text"], nxt["text"], lexicon):
+        return True
+    # Together with the next line it repeats text found elsewhere: a pull-quote in pieces.
+    joined = _squash(row["text"] + nxt["text"])
+    return len(joined) >= _MIN_REPEAT_CHARS and page_text.count(joined[: _MIN_REPEAT_CHARS * 2]) > 1
+
+
+def resolve_titles(
+    units: pl.DataFrame, *, allow_headlines: bool = True, lexicon: Lexicon | None = None
+) -> pl.DataFrame:
     """Headline, section heading or cut-off body line, for each title-like unit.
 
     A headline opens the page, sits just above a byline, has the two-part shape of a
-    printed headline ("主题 副题"), or sits right above a section heading; a short one
-    is a heading; a longer unpunctuated line is a body line the layout cut off.
+    printed headline ("主题 副题"), or sits right above a section heading; headlines
+    may punctuate (`机构论市：…？`) where headings do not. A short line is a heading
+    unless it looks cut (ends on 的/之/在…, completes a word with the next line, or
+    repeats elsewhere together with it); a longer unpunctuated line is a cut body line.
     """
     rows = _rows(units)
+    page_text = "\n".join(_squash(r["text"]) for r in rows)
     for idx, row in enumerate(rows):
-        if row["kind"] != "title":
+        text = row["text"]
+        title = row["kind"] == "title"
+        if not (title or (row["kind"] == "body" and is_headline_like(text))):
             continue
-        following = [r["kind"] for r in rows[idx + 1 : idx + 3]]
-        next_is_heading = (
-            idx + 1 < len(rows)
-            and rows[idx + 1]["kind"] == "title"
-            and len(rows[idx + 1]["text"]) <= MAX_HEADING_CHARS
-        )
-        headline = allow_headlines and (
-            idx == 0
-            or "byline" in following
-            or TWO_PART_TITLE.search(row["text"]) is not None
-            or (len(row["text"]) > MAX_HEADING_CHARS and next_is_heading)
-        )
-        if headline:
+        nxt = rows[idx + 1] if idx + 1 < len(rows) else None
+        near_byline = any(r["kind"] == "byline" for r in rows[idx + 1 : idx + 3])
+        strong = idx == 0 or near_byline
+        if allow_headlines and strong:
             row["kind"] = "headline"
-        elif len(row["text"]) <= MAX_HEADING_CHARS:
+            continue
+        if not title:
+            continue
+        next_is_heading = (
+            nxt is not None and nxt["kind"] == "title" and len(nxt["text"]) <= MAX_HEADING_CHARS
+        )
+        if allow_headlines and (TWO_PART_TITLE.search(text) is not None or next_is_heading):
+            row["kind"] = "headline"
+        elif len(text) <= MAX_HEADING_CHARS and not _looks_cut(row, nxt, page_text, lexicon):
             row["kind"] = "heading"
         else:
             row["kind"] = "body"
     return _frame(rows)
 
 
+def _assign_articles(rows: list[Row]) -> None:
+    article = 0
+    for position, row in enumerate(rows):
+        if row["kind"] == "headline" and position > 0:
+            article += 1
+        row["article"] = article
+
+
+def _missed_headline(rows: list[Row]) -> int | None:
+    """A heading that must be a headline: its article would otherwise have two bylines.
+
+    When an article's byline and lead are printed after its body, nothing above the
+    headline marks it; but the article before would then hold two bylines. The longest
+    heading between them (headlines run longer than section headings) opens the second.
+    """
+    by_article: dict[int, list[int]] = {}
+    for position, row in enumerate(rows):
+        if row["kind"] == "byline":
+            by_article.setdefault(row["article"], []).append(position)
+    for positions in by_article.values():
+        for first, second in pairwise(positions):
+            if second - first <= 2:
+                continue
+            headings = [i for i in range(first + 1, second) if rows[i]["kind"] == "heading"]
+            if headings:
+                return max(headings, key=lambda i: (len(rows[i]["text"]), -i))
+    return None
+
+
 def split_articles(units: pl.DataFrame) -> pl.DataFrame:
     """A new article starts at each headline; lines before the first one form article 0."""
-    article = 0
-    seen_headline = False
     rows = _rows(units)
-    for row in rows:
-        if row["kind"] == "headline":
-            if seen_headline or row["unit"] > 0:
-                article += 1
-            seen_headline = True
-        row["article"] = article
-    first = min((r["article"] for r in rows), default=0)
-    for row in rows:
-        row["article"] -= first
+    _assign_articles(rows)
+    while (missed := _missed_headline(rows)) is not None:
+        rows[missed]["kind"] = "headline"
+        _assign_articles(rows)
     return _frame(rows)
+
+
+def _is_han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
 
 
 def _squash(text: str) -> str:
@@ -178,23 +230,48 @@ def is_repeat_of(text: str, sources: Sequence[str]) -> bool:
     return covered / total >= _REPEAT_COVERAGE
 
 
+def _chains(rows: list[Row]) -> list[list[Row]]:
+    """Body lines in page order, grouped where a cut-off line runs into the next one."""
+    chains: list[list[Row]] = []
+    for row in rows:
+        if row["kind"] != "body":
+            continue
+        prev = chains[-1][-1] if chains else None
+        adjacent = prev is not None and rows.index(prev) == rows.index(row) - 1
+        if adjacent and prev is not None and not is_terminated(prev["text"]):
+            chains[-1].append(row)
+        else:
+            chains.append([row])
+    return chains
+
+
 def _mark_article_repeats(rows: list[Row]) -> list[Row]:
-    bodies = [r for r in rows if r["kind"] == "body"]
-    squashed = {r["unit"]: _squash(r["text"]) for r in bodies}
-    for row in bodies:
-        me = squashed[row["unit"]]
-        # A repeat is never longer than what it repeats; of two equal copies the later one
-        # is the repeat.
-        sources = [
-            squashed[o["unit"]]
-            for o in bodies
-            if o is not row
-            and (
-                len(squashed[o["unit"]]) > len(me)
-                or (squashed[o["unit"]] == me and o["unit"] < row["unit"])
-            )
+    chains = _chains(rows)
+    texts = ["".join(_squash(r["text"]) for r in chain) for chain in chains]
+
+    def sources(me: int, text: str, allowed: set[int]) -> list[str]:
+        # A repeat is never longer than what it repeats; of two equal copies the later
+        # one is the repeat.
+        return [
+            other
+            for j, other in enumerate(texts)
+            if j != me and j in allowed and (len(other) > len(text) or (other == text and j < me))
         ]
-        row["repeat"] = is_repeat_of(row["text"], sources)
+
+    everyone = set(range(len(chains)))
+    repeated = {i for i, text in enumerate(texts) if is_repeat_of(text, sources(i, text, everyone))}
+    originals = everyone - repeated
+    for i, chain in enumerate(chains):
+        for row in chain:
+            if i in repeated:
+                row["repeat"] = True
+            elif len(chain) > 1:
+                # A box set right after a cut-off line: judged on its own, against
+                # originals only, so a piece of a paragraph is not taken for a deck's source.
+                text = _squash(row["text"])
+                row["repeat"] = is_repeat_of(text, [t for t in sources(i, text, originals)])
+            else:
+                row["repeat"] = False
     return rows
 
 
@@ -211,7 +288,8 @@ def cuts_a_word(head: str, tail: str, lexicon: Lexicon | None) -> bool:
     position = 0
     for word in lexicon.words(left + right):
         end = position + len(word)
-        if position < len(left) < end:
+        # Digits and Latin letters run together across any break (`200` | `2017年`).
+        if position < len(left) < end and _is_han(left[-1]) and _is_han(right[0]):
             return True
         position = end
     return False

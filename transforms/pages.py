@@ -126,7 +126,7 @@ def _fold_bodyless_lead(drafts: list[ArticleDraft]) -> list[ArticleDraft]:
 def page_units(lines: Iterable[Line], *, lexicon: Lexicon | None = None) -> pl.DataFrame:
     """The unit frame of a page after every step: for inspection and evaluation."""
     units = classify_units(normalize_units(split_units(list(lines))))
-    units = split_articles(resolve_titles(units))
+    units = split_articles(resolve_titles(units, lexicon=lexicon))
     units = join_fragments(mark_repeats(units), lexicon=lexicon)
     return order_reading(name_repeats(units))
 
@@ -146,7 +146,7 @@ def rebuild_article(
 ) -> ArticleDraft:
     """One article whose boundaries are known (a JSONL record): classify and join only."""
     units = classify_units(normalize_units(split_units(list(lines))))
-    units = resolve_titles(units, allow_headlines=False)
+    units = resolve_titles(units, allow_headlines=False, lexicon=lexicon)
     units = join_fragments(mark_repeats(units), lexicon=lexicon)
     units = order_reading(name_repeats(units))
     [draft] = drafts_from_units(units) if units.height else [ArticleDraft(None, (), None, ())]
