@@ -109,7 +109,9 @@ def classify_units(units: pl.DataFrame) -> pl.DataFrame:
 
 # A heading does not end on a word that needs what follows (的, 之, 在 ...): a line that
 # does is the first piece of a paragraph cut by the layout.
-_OPEN_ENDINGS = frozenset("的之在与和及对把被将为从向于以而并或等了着其这该各每")
+_OPEN_ENDINGS = frozenset(
+    "的之在与和及对把被将为从向于以而并或等了着其这该各每还也都就才又再更很最已让使给所如若但且"
+)
 
 
 def _looks_cut(row: Row, nxt: Row | None, page_text: str, lexicon: Lexicon | None) -> bool:
@@ -137,7 +139,7 @@ def resolve_titles(
     repeats elsewhere together with it); a longer unpunctuated line is a cut body line.
     """
     rows = _rows(units)
-    page_text = "\n".join(_squash(r["text"]) for r in rows)
+    page_text = "".join(_squash(r["text"]) for r in rows)
     for idx, row in enumerate(rows):
         text = row["text"]
         title = row["kind"] == "title"
@@ -186,10 +188,30 @@ def _missed_headline(rows: list[Row]) -> int | None:
         for first, second in pairwise(positions):
             if second - first <= 2:
                 continue
-            headings = [i for i in range(first + 1, second) if rows[i]["kind"] == "heading"]
-            if headings:
-                return max(headings, key=lambda i: (len(rows[i]["text"]), -i))
+            candidates = [i for i in range(first + 1, second) if _could_head(rows[i])]
+            if candidates:
+                return max(candidates, key=lambda i: (_headline_score(rows[i]["text"]), -i))
     return None
+
+
+_HEADLINE_MARKS = re.compile(r"[：:？?！!]|\S\s+\S")
+
+
+def _could_head(row: Row) -> bool:
+    if row["kind"] == "heading":
+        return True
+    text = row["text"]
+    return (
+        row["kind"] == "body"
+        and is_headline_like(text)
+        and not re.search(r"[，,；;]", text)
+        and text[-1] not in _OPEN_ENDINGS
+    )
+
+
+def _headline_score(text: str) -> tuple[bool, int]:
+    """Headlines carry a colon, a question or a two-part space, and run long."""
+    return _HEADLINE_MARKS.search(text) is not None, len(text)
 
 
 def split_articles(units: pl.DataFrame) -> pl.DataFrame:
