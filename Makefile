@@ -10,7 +10,7 @@ export UV_PYTHON := $(PYTHON)
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install run test check lint format clean eval-pages
+.PHONY: install run test check lint format clean eval-pages eval-dedupe
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -35,6 +35,9 @@ test: lint  ## lint, type-check and run the whole test suite
 
 eval-pages: install  ## measure the page rebuild on 200 synthetic pages from ../shared/corpus
 	$(UV) run --locked python -m benchmarks.page_eval --pages 200 --seed 1 --json benchmarks/results/pages.json
+
+eval-dedupe: install  ## near-duplicate precision and recall on the Sogou samples of ../shared/corpus
+	$(UV) run --locked python -m benchmarks.dedupe_eval --json benchmarks/results/dedupe.json
 
 format: install
 	$(UV) run --locked ruff format .

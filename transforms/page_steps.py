@@ -114,6 +114,13 @@ _OPEN_ENDINGS = frozenset(
 )
 
 
+# Words that open a paragraph, never continue a sentence cut by the layout.
+_PARAGRAPH_OPENERS = re.compile(
+    r"^(?:不过|此外|同时|目前|据悉|另外|对此|其中|然而|因此|但是|事实上|实际上|值得注意的是"
+    r"|据了解|近日|日前|与此同时|总体来看|总的来看|业内人士|分析人士)[，,：:]"
+)
+
+
 def _looks_cut(row: Row, nxt: Row | None, page_text: str, lexicon: Lexicon | None) -> bool:
     """Evidence that a short unpunctuated line is a cut-off piece, not a heading."""
     if row["text"][-1] in _OPEN_ENDINGS:
@@ -147,7 +154,14 @@ def resolve_titles(
             continue
         nxt = rows[idx + 1] if idx + 1 < len(rows) else None
         near_byline = any(r["kind"] == "byline" for r in rows[idx + 1 : idx + 3])
-        strong = idx == 0 or near_byline
+        # A printed headline's shape (主题 副题, or 人物：观点) above a paragraph's opening words.
+        shaped = (
+            _HEADLINE_MARKS.search(text) is not None
+            and nxt is not None
+            and _PARAGRAPH_OPENERS.match(nxt["text"]) is not None
+            and not re.search(r"[，,；;]", text)
+        )
+        strong = idx == 0 or near_byline or shaped
         if allow_headlines and strong:
             row["kind"] = "headline"
             continue
