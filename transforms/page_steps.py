@@ -156,7 +156,7 @@ def resolve_titles(
         near_byline = any(r["kind"] == "byline" for r in rows[idx + 1 : idx + 3])
         # A printed headline's shape (主题 副题, or 人物：观点) above a paragraph's opening words.
         shaped = (
-            _HEADLINE_MARKS.search(text) is not None
+            _HEADLINE_SHAPE.search(text) is not None
             and nxt is not None
             and _PARAGRAPH_OPENERS.match(nxt["text"]) is not None
             and not re.search(r"[，,；;]", text)
@@ -209,6 +209,8 @@ def _missed_headline(rows: list[Row]) -> int | None:
 
 
 _HEADLINE_MARKS = re.compile(r"[：:？?！!]|\S\s+\S")
+# Shapes only headlines take: 人物：观点, or 主题 副题 (a question alone may be body text).
+_HEADLINE_SHAPE = re.compile(r"\S[：:]\S|\S\s+\S")
 
 
 def _could_head(row: Row) -> bool:
@@ -219,7 +221,7 @@ def _could_head(row: Row) -> bool:
         row["kind"] == "body"
         and is_headline_like(text)
         and not re.search(r"[，,；;]", text)
-        and text[-1] not in _OPEN_ENDINGS
+        and (text[-1] not in _OPEN_ENDINGS or _HEADLINE_SHAPE.search(text) is not None)
     )
 
 
