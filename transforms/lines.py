@@ -16,8 +16,9 @@ _TERMINATED = re.compile(f"[{re.escape(_TERMINALS)}][{re.escape(_CLOSERS)}]*$")
 _CLAUSE_PUNCT = re.compile(r"[，,；;：:。！？!?]")
 _MAX_TITLE_CHARS = 40
 # A two-part headline ("主题 副题") is separated by a space between CJK runs.
-TWO_PART_TITLE = re.compile(r"[\u4e00-\u9fff”」》\w]\s+[\u4e00-\u9fff“「《\w]")
-MAX_HEADING_CHARS = 15
+TWO_PART_TITLE = re.compile(r"[\u4e00-\u9fff”」》]\s+[\u4e00-\u9fff“「《\w]")
+# Section headings (小标题) run 4 to 12 characters.
+MAX_HEADING_CHARS = 12
 _MAX_BYLINE_CHARS = 40
 
 _NAME_SEP = r"[\s\u3000、，,]+"

@@ -121,12 +121,22 @@ _PARAGRAPH_OPENERS = re.compile(
 )
 
 
-def _looks_cut(row: Row, nxt: Row | None, page_text: str, lexicon: Lexicon | None) -> bool:
+# Characters no sentence starts with: a line beginning with one continues the line above.
+_CONTINUING_STARTS = frozenset("的地得了着过们吗呢吧啊么，。、；：？！,.;:?!”’）)》")
+
+
+def _looks_cut(
+    row: Row, prev: Row | None, nxt: Row | None, page_text: str, lexicon: Lexicon | None
+) -> bool:
     """Evidence that a short unpunctuated line is a cut-off piece, not a heading."""
     if row["text"][-1] in _OPEN_ENDINGS:
         return True
+    if prev is not None and prev["kind"] == "body" and not is_terminated(prev["text"]):
+        return True  # the second piece of a paragraph cut just above
     if nxt is None or nxt["kind"] != "body":
         return False
+    if nxt["text"][0] in _CONTINUING_STARTS:
+        return True
     if cuts_a_word(row["text"], nxt["text"], lexicon):
         return True
     # Together with the next line it repeats text found elsewhere: a pull-quote in pieces.
@@ -172,7 +182,9 @@ def resolve_titles(
         )
         if allow_headlines and (TWO_PART_TITLE.search(text) is not None or next_is_heading):
             row["kind"] = "headline"
-        elif len(text) <= MAX_HEADING_CHARS and not _looks_cut(row, nxt, page_text, lexicon):
+        elif len(text) <= MAX_HEADING_CHARS and not _looks_cut(
+            row, rows[idx - 1] if idx else None, nxt, page_text, lexicon
+        ):
             row["kind"] = "heading"
         else:
             row["kind"] = "body"
