@@ -23,20 +23,13 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 
+from transforms.pages import PARAGRAPH_KINDS
+
 CORPUS_ENV = "ZHNEWS_CORPUS"
 REPO = Path(__file__).resolve().parents[1]
 
-KINDS = (
-    "headline",
-    "byline",
-    "heading",
-    "deck",
-    "body",
-    "pullquote",
-    "caption",
-    "credit",
-    "sidebar",
-)
+# Every paragraph kind but `other`, which only page furniture outside articles gets.
+KINDS = tuple(kind for kind in PARAGRAPH_KINDS if kind != "other")
 
 
 def corpus_root() -> Path:

@@ -20,14 +20,8 @@ from schemas.tables import (
     Sentences,
     Tokens,
 )
-from transforms.pages import rebuild_article, split_lines
-from transforms.tables import (
-    ARTICLE_TABLES,
-    QUARANTINE_DTYPES,
-    SourceArticle,
-    build_tables,
-    make_article_id,
-)
+from tests.schemas.builders import record_articles
+from transforms.tables import ARTICLE_TABLES, QUARANTINE_DTYPES, build_tables
 
 PUB = date(2026, 6, 15)
 RAW_PATH = "cbn/2026-06-15/feed.jsonl"
@@ -46,19 +40,7 @@ ARTICLES = [
 
 @pytest.fixture(scope="module")
 def tables(nlp) -> dict[str, pl.DataFrame]:  # type: ignore[no-untyped-def]
-    articles = [
-        SourceArticle(
-            draft=rebuild_article(split_lines(text), headline=title, headline_line=n),
-            article_id=make_article_id(RAW_PATH, f"line:{n}"),
-            source="cbn",
-            pub_date=PUB,
-            raw_path=RAW_PATH,
-            raw_sha256="ab" * 32,
-            raw_encoding="utf-8",
-            raw_record=n,
-        )
-        for n, (title, text) in enumerate(ARTICLES, start=1)
-    ]
+    articles = record_articles(ARTICLES, raw_path=RAW_PATH, pub_date=PUB)
     return build_tables(articles, run_id="run-0001", nlp=nlp)
 
 

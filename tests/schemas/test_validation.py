@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 
 from schemas.validation import SchemaStructureError, validate_tables
-from transforms.pages import rebuild_article, split_lines
-from transforms.tables import ARTICLE_TABLES, SourceArticle, build_tables, make_article_id
+from tests.schemas.builders import record_articles
+from transforms.tables import ARTICLE_TABLES, build_tables
 
 PUB = date(2026, 6, 15)
 RAW_PATH = "cbn/2026-06-15/feed.jsonl"
@@ -33,19 +33,7 @@ ARTICLES = [
 
 @pytest.fixture(scope="module")
 def tables(nlp) -> dict[str, pl.DataFrame]:  # type: ignore[no-untyped-def]
-    articles = [
-        SourceArticle(
-            draft=rebuild_article(split_lines(text), headline=title, headline_line=n),
-            article_id=make_article_id(RAW_PATH, f"line:{n}"),
-            source="cbn",
-            pub_date=PUB,
-            raw_path=RAW_PATH,
-            raw_sha256="ab" * 32,
-            raw_encoding="utf-8",
-            raw_record=n,
-        )
-        for n, (title, text) in enumerate(ARTICLES, start=1)
-    ]
+    articles = record_articles(ARTICLES, raw_path=RAW_PATH, pub_date=PUB)
     built = build_tables(articles, run_id="run-0001", nlp=nlp)
     for table in ARTICLE_TABLES:
         ids = set(built[table]["article_id"])
