@@ -116,8 +116,9 @@ _OPEN_ENDINGS = frozenset(
 
 # Words that open a paragraph, never continue a sentence cut by the layout.
 _PARAGRAPH_OPENERS = re.compile(
-    r"^(?:不过|此外|同时|目前|据悉|另外|对此|其中|然而|因此|但是|事实上|实际上|值得注意的是"
-    r"|据了解|近日|日前|与此同时|总体来看|总的来看|业内人士|分析人士)[，,：:]"
+    r"^(?:(?:不过|此外|同时|目前|据悉|另外|对此|其中|然而|因此|但是|事实上|实际上|值得注意的是"
+    r"|据了解|近日|日前|与此同时|总体来看|总的来看|其实|首先|总之|可以说|近期|近年来|今年以来)"
+    r"[，,：:]?|\d{1,2}月\d{1,2}日[，,])"
 )
 
 
@@ -178,7 +179,10 @@ def resolve_titles(
         if not title:
             continue
         next_is_heading = (
-            nxt is not None and nxt["kind"] == "title" and len(nxt["text"]) <= MAX_HEADING_CHARS
+            len(text) > MAX_HEADING_CHARS
+            and nxt is not None
+            and nxt["kind"] == "title"
+            and len(nxt["text"]) <= MAX_HEADING_CHARS
         )
         if allow_headlines and (TWO_PART_TITLE.search(text) is not None or next_is_heading):
             row["kind"] = "headline"
