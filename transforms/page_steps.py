@@ -46,6 +46,7 @@ JOIN_WINDOW = 8
 # Characters on each side of a break that the cut-word test segments.
 _CUT_CONTEXT = 6
 _MIN_REPEAT_CHARS = 12
+_MAX_CAPTION_CHARS = 80
 # A paragraph is a shortened or merged repeat when this share of its clauses (by
 # characters) stands word for word in longer paragraphs of the same article.
 _REPEAT_COVERAGE = 0.8
@@ -122,6 +123,13 @@ _PARAGRAPH_OPENERS = re.compile(
 )
 
 
+# A heading names a topic; a line opening with a conjunction or a pronoun starts a sentence.
+_CLAUSE_OPENERS = (
+    "如果", "即便", "即使", "虽然", "尽管", "因为", "由于", "但是", "而且", "所以", "因此",
+    "我们", "我", "他们", "以上", "对于", "随着", "如果说", "当", "从",
+)  # fmt: skip
+
+
 # Characters no sentence starts with: a line beginning with one continues the line above.
 _CONTINUING_STARTS = frozenset("的地得了着过们吗呢吧啊么，。、；：？！,.;:?!”’）)》")
 
@@ -130,7 +138,7 @@ def _looks_cut(
     row: Row, prev: Row | None, nxt: Row | None, page_text: str, lexicon: Lexicon | None
 ) -> bool:
     """Evidence that a short unpunctuated line is a cut-off piece, not a heading."""
-    if row["text"][-1] in _OPEN_ENDINGS:
+    if row["text"][-1] in _OPEN_ENDINGS or row["text"].startswith(_CLAUSE_OPENERS):
         return True
     if prev is not None and prev["kind"] == "body" and not is_terminated(prev["text"]):
         return True  # the second piece of a paragraph cut just above
@@ -326,6 +334,16 @@ def _mark_article_repeats(rows: list[Row]) -> list[Row]:
                 row["repeat"] = is_repeat_of(text, [t for t in sources(i, text, originals)])
             else:
                 row["repeat"] = False
+    # The sentence printed right above a photo credit is the photo's caption, repeated
+    # from the body or not: it is not part of the text flow either way.
+    for idx, row in enumerate(rows[:-1]):
+        if (
+            row["kind"] == "body"
+            and rows[idx + 1]["kind"] == "credit"
+            and is_terminated(row["text"])
+            and len(row["text"]) <= _MAX_CAPTION_CHARS
+        ):
+            row["repeat"] = True
     return rows
 
 
