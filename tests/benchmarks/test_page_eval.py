@@ -239,8 +239,8 @@ def test_generate_page_uses_the_rng_only(articles: list[SourceArticle]) -> None:
 # --- the rules, measured -----------------------------------------------------------------
 
 # What the page rules reach on 200 pages of seed 1 (split 0.91, joins 0.92/0.89, repeats
-# 0.91/0.91, captions 0.99/0.99), less a small margin: a guard against regressions while they improve toward
-# the 0.95 targets. Other seeds give the same within about 0.02.
+# 0.91/0.91, captions 0.99/0.99), less a small margin: a guard against regressions while
+# they improve toward the 0.95 targets. Other seeds give the same within about 0.02.
 FLOORS = {
     "article_split_accuracy": 0.89,
     "join_precision": 0.90,
