@@ -335,10 +335,13 @@ def _mark_article_repeats(rows: list[Row]) -> list[Row]:
             else:
                 row["repeat"] = False
     # The sentence printed right above a photo credit is the photo's caption, repeated
-    # from the body or not: it is not part of the text flow either way.
+    # from the body or not: it is not part of the text flow either way. An article's only
+    # body paragraph stays body, credit or not.
+    flowing = sum(1 for r in rows if r["kind"] == "body" and not r["repeat"])
     for idx, row in enumerate(rows[:-1]):
         if (
-            row["kind"] == "body"
+            flowing > 1
+            and row["kind"] == "body"
             and rows[idx + 1]["kind"] == "credit"
             and is_terminated(row["text"])
             and len(row["text"]) <= _MAX_CAPTION_CHARS

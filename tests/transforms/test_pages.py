@@ -487,3 +487,18 @@ def test_rebuild_article_joins_fragments_and_marks_pullquote() -> None:
     )
     assert _kinds(draft) == ["headline", "body", "pullquote"]
     assert draft.body == LONG_BODY
+
+
+def test_sentence_above_a_credit_is_a_caption_even_when_not_repeated() -> None:
+    caption = "图为杭州银行营业网点。"
+    [draft] = rebuild_page(
+        _lines(HEADLINE, BYLINE, LONG_BODY, "其他内容。", caption, "视觉中国/图")
+    )
+    assert _kinds(draft)[-2:] == ["caption", "credit"]
+    assert caption not in draft.body
+
+
+def test_an_articles_only_paragraph_stays_body_above_a_credit() -> None:
+    draft = rebuild_article(_lines(LONG_BODY, "视觉中国/图"), headline="央行宣布降准")
+    assert [p.kind for p in draft.paragraphs] == ["headline", "body", "credit"]
+    assert draft.body == LONG_BODY
