@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import polars as pl
 import pytest
 
 from schemas.validation import SchemaStructureError, validate_tables
-from tests.schemas.builders import record_articles
+from tests.schemas.builders import ARTICLES, PUB, RAW_PATH, record_articles
 from transforms.tables import ARTICLE_TABLES, build_tables
-
-PUB = date(2026, 6, 15)
-RAW_PATH = "cbn/2026-06-15/feed.jsonl"
-ARTICLES = [
-    (
-        "银行“追剧”加码信贷创新",
-        "中经记者 杨井鑫 北京报道\n据交通银行(601328.SH)消息，该行辽宁省分行近日投放贷款50万元。"
-        "\n2026年6月4日，首单完片保险在浙江横店落地。",
-    ),
-    (
-        "农商行信用卡激战“6·18”",
-        "每经记者 李娜 发自上海\n一季度，乡村消费品零售额增长3.1%，比上年同期提高0.3个百分点。",
-    ),
-    (
-        "工商银行首推“短剧贷”",
-        "新华社北京6月16日电（记者 王希）\n工商银行(601398.SH)郑州分行于2026年2月首推“短剧贷”，"
-        "最高额度300万元。",
-    ),
-]
 
 
 @pytest.fixture(scope="module")
