@@ -295,15 +295,15 @@ def is_repeat_of(text: str, sources: Sequence[str]) -> bool:
 def _chains(rows: list[Row]) -> list[list[Row]]:
     """Body lines in page order, grouped where a cut-off line runs into the next one."""
     chains: list[list[Row]] = []
-    for row in rows:
+    last_body = -2
+    for position, row in enumerate(rows):
         if row["kind"] != "body":
             continue
-        prev = chains[-1][-1] if chains else None
-        adjacent = prev is not None and rows.index(prev) == rows.index(row) - 1
-        if adjacent and prev is not None and not is_terminated(prev["text"]):
+        if position == last_body + 1 and not is_terminated(chains[-1][-1]["text"]):
             chains[-1].append(row)
         else:
             chains.append([row])
+        last_body = position
     return chains
 
 
