@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pandera.polars as pa
 import polars as pl
@@ -20,22 +20,12 @@ from schemas.tables import (
     Sentences,
     Tokens,
 )
-from tests.schemas.builders import record_articles
+from tests.schemas.builders import ARTICLES as SHARED_RECORDS
+from tests.schemas.builders import PUB, RAW_PATH, record_articles
 from transforms.tables import ARTICLE_TABLES, QUARANTINE_DTYPES, build_tables
 
-PUB = date(2026, 6, 15)
-RAW_PATH = "cbn/2026-06-15/feed.jsonl"
-ARTICLES = [
-    (
-        "银行“追剧”加码信贷创新",
-        "中经记者 杨井鑫 北京报道\n据交通银行(601328.SH)消息，该行辽宁省分行近日投放贷款50万元。"
-        "\n2026年6月4日，首单完片保险在浙江横店落地。",
-    ),
-    (
-        "农商行信用卡激战“6·18”",
-        "每经记者 李娜 发自上海\n一季度，乡村消费品零售额增长3.1%，比上年同期提高0.3个百分点。",
-    ),
-]
+# The first two shared records: a byline and entities each, one pandera frame per table.
+ARTICLES = SHARED_RECORDS[:2]
 
 
 @pytest.fixture(scope="module")
