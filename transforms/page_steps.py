@@ -153,6 +153,48 @@ def _looks_cut(
     return len(joined) >= _MIN_REPEAT_CHARS and page_text.count(joined[: _MIN_REPEAT_CHARS * 2]) > 1
 
 
+def _heads_byline(rows: list[Row], idx: int) -> bool:
+    """The byline sits right below, or below one short title line (a subtitle).
+
+    A headline-like line between them is the headline itself, and a body line between
+    them means the byline belongs to the paragraphs around it, not to this line.
+    """
+    below = rows[idx + 1 : idx + 3]
+    if below and below[0]["kind"] == "byline":
+        return True
+    return (
+        len(below) == 2
+        and below[1]["kind"] == "byline"
+        and below[0]["kind"] == "title"
+        and len(below[0]["text"]) <= MAX_HEADING_CHARS
+    )
+
+
+# A line reading as a sentence: clause punctuation, a closing question or exclamation,
+# or an opening bracket (`（原标题：…）`).
+_SENTENCE_SHAPE = re.compile(r"[，,；;]|[？?！!…]$|^[（(]")
+
+
+def _ends_article_above(rows: list[Row], idx: int) -> bool:
+    """The byline below belongs to the article above, printed after its later paragraphs.
+
+    So it is when that article has body text but no byline yet, and the line between
+    reads as the end of its text: it continues a cut line or reads as a sentence.
+    """
+    has_body = False
+    for row in reversed(rows[:idx]):
+        if row["kind"] == "headline":
+            break
+        if row["kind"] == "byline":
+            return False
+        has_body = has_body or row["kind"] == "body"
+    if not has_body:
+        return False
+    prev = rows[idx - 1]
+    continues = prev["kind"] == "body" and not is_terminated(prev["text"])
+    return continues or _SENTENCE_SHAPE.search(rows[idx]["text"]) is not None
+
+
 def resolve_titles(
     units: pl.DataFrame, *, allow_headlines: bool = True, lexicon: Lexicon | None = None
 ) -> pl.DataFrame:
@@ -172,7 +214,7 @@ def resolve_titles(
         if not (title or (row["kind"] == "body" and is_headline_like(text))):
             continue
         nxt = rows[idx + 1] if idx + 1 < len(rows) else None
-        near_byline = any(r["kind"] == "byline" for r in rows[idx + 1 : idx + 3])
+        near_byline = _heads_byline(rows, idx)
         # A printed headline's shape (主题 副题, or 人物：观点) above a paragraph's opening words.
         shaped = (
             _HEADLINE_SHAPE.search(text) is not None
@@ -180,6 +222,8 @@ def resolve_titles(
             and _PARAGRAPH_OPENERS.match(nxt["text"]) is not None
             and not re.search(r"[，,；;]", text)
         )
+        if near_byline and not (idx == 0 or shaped) and _ends_article_above(rows, idx):
+            near_byline = False
         strong = idx == 0 or near_byline or shaped
         if allow_headlines and strong:
             row["kind"] = "headline"
@@ -226,7 +270,11 @@ def _missed_headline(rows: list[Row]) -> int | None:
         for first, second in pairwise(positions):
             if second - first <= 2:
                 continue
-            candidates = [i for i in range(first + 1, second) if _could_head(rows[i])]
+            candidates = [
+                i
+                for i in range(first + 1, second)
+                if _could_head(rows[i]) and not _continues(rows[i - 1], rows[i])
+            ]
             if candidates:
                 return max(candidates, key=lambda i: (_headline_score(rows[i]["text"]), -i))
     return None
@@ -246,6 +294,13 @@ def _could_head(row: Row) -> bool:
         and is_headline_like(text)
         and not re.search(r"[，,；;]", text)
         and (text[-1] not in _OPEN_ENDINGS or _HEADLINE_SHAPE.search(text) is not None)
+    )
+
+
+def _continues(prev: Row, row: Row) -> bool:
+    """`row` goes on with the sentence `prev` left open."""
+    return (prev["kind"] == "body" and not is_terminated(prev["text"])) or row["text"].startswith(
+        _CLAUSE_OPENERS
     )
 
 

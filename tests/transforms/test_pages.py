@@ -502,3 +502,57 @@ def test_an_articles_only_paragraph_stays_body_above_a_credit() -> None:
     draft = rebuild_article(_lines(LONG_BODY, "视觉中国/图"), headline="央行宣布降准")
     assert [p.kind for p in draft.paragraphs] == ["headline", "body", "credit"]
     assert draft.body == LONG_BODY
+
+
+def test_only_the_line_right_above_a_byline_heads_it() -> None:
+    drafts = rebuild_page(
+        _lines(
+            HEADLINE,
+            BYLINE,
+            LONG_BODY,
+            "祝朋友们身体健康，新年快乐！",
+            "农商行信用卡激战“6·18”",
+            "每经记者 李娜 发自上海",
+            "正文第二篇。",
+        )
+    )
+    assert [d.headline for d in drafts] == [HEADLINE, "农商行信用卡激战“6·18”"]
+    assert drafts[0].paragraphs[-1].text == "祝朋友们身体健康，新年快乐！"
+
+
+def test_late_byline_goes_with_the_article_above_when_the_line_reads_as_a_sentence() -> None:
+    # The article's later paragraphs come first; its byline and lead are printed after.
+    ending = "投资者应该怎样看待茅台的万亿市值？"
+    lead = "近期市场的一大新闻就是基金热卖。"
+    [draft] = rebuild_page(_lines(HEADLINE, LONG_BODY, ending, BYLINE, lead))
+    assert draft.headline == HEADLINE
+    assert draft.authors == ("杨井鑫",)
+    assert draft.paragraphs[0].kind == "headline"
+    assert draft.paragraphs[1].kind == "byline"
+
+
+def test_a_line_above_a_byline_still_heads_it_after_an_article_with_its_byline() -> None:
+    question = "投资者应该怎样看待茅台的万亿市值？"
+    drafts = rebuild_page(_lines(HEADLINE, BYLINE, LONG_BODY, question, "记者 李娜", "正文。"))
+    assert [d.headline for d in drafts] == [HEADLINE, question]
+
+
+def test_missed_headline_is_never_the_rest_of_a_cut_line() -> None:
+    # Two bylines in one article: a headline was missed between them, but the line that
+    # completes "…情况下，" is body; the unpunctuated title is the headline.
+    drafts = rebuild_page(
+        _lines(
+            HEADLINE,
+            BYLINE,
+            LONG_BODY,
+            "在下游化肥市场不景气的情况下，",
+            "富邦股份如何独善其身的呢？",
+            "首先，主营收入的增长来自销量的增加。",
+            "县域消费潜力释放农商行信用卡激战",
+            "其次，海外业务的收入大幅增加。",
+            "再次，成本控制得当。",
+            "每经记者 李娜 发自上海",
+            "正文第二篇。",
+        )
+    )
+    assert [d.headline for d in drafts] == [HEADLINE, "县域消费潜力释放农商行信用卡激战"]
