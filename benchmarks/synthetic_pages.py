@@ -128,8 +128,28 @@ def _stock_news_paragraphs(text: str) -> list[str]:
             ):
                 continue
             paragraphs.append(paragraph)
-    # A paragraph printed twice in a row is a crawl artefact.
-    return [p for i, p in enumerate(paragraphs) if i == 0 or p != paragraphs[i - 1]]
+    return _without_repeated_sentences(paragraphs)
+
+
+def _without_repeated_sentences(paragraphs: list[str]) -> list[str]:
+    """Each sentence once: a sentence or paragraph pasted twice is a crawl artefact.
+
+    Left in, its second copy would be body in the truth and a repeat to the rules, which
+    keep each sentence of the body once.
+    """
+    seen: set[str] = set()
+    kept = []
+    for paragraph in paragraphs:
+        sentences = []
+        for sentence in split_sentences(paragraph):
+            key = _WS.sub("", sentence)
+            if len(key) < 8 or key not in seen:
+                sentences.append(sentence)
+            seen.add(key)
+        text = "".join(sentences).strip()
+        if text and _PROSE_END.search(text):
+            kept.append(text)
+    return kept
 
 
 def _clean_title(line: str) -> str:

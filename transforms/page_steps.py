@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import partial
 from itertools import pairwise
 from typing import Any, Protocol
 
@@ -366,7 +367,7 @@ def _mark_article_repeats(rows: list[Row]) -> list[Row]:
     chains = _chains(rows)
     texts = ["".join(_squash(r["text"]) for r in chain) for chain in chains]
 
-    def sources(me: int, text: str, allowed: set[int]) -> list[str]:
+    def sources(me: int, text: str, *, allowed: set[int]) -> list[str]:
         # A repeat is never longer than what it repeats; of two equal copies the later
         # one is the repeat.
         return [
@@ -376,19 +377,16 @@ def _mark_article_repeats(rows: list[Row]) -> list[Row]:
         ]
 
     everyone = set(range(len(chains)))
-    repeated = {i for i, text in enumerate(texts) if is_repeat_of(text, sources(i, text, everyone))}
+    repeated = {
+        i for i, text in enumerate(texts) if is_repeat_of(text, sources(i, text, allowed=everyone))
+    }
     originals = everyone - repeated
     for i, chain in enumerate(chains):
         for row in chain:
-            if i in repeated:
-                row["repeat"] = True
-            elif len(chain) > 1:
-                # A box set right after a cut-off line: judged on its own, against
-                # originals only, so a piece of a paragraph is not taken for a deck's source.
-                text = _squash(row["text"])
-                row["repeat"] = is_repeat_of(text, [t for t in sources(i, text, originals)])
-            else:
-                row["repeat"] = False
+            row["repeat"] = i in repeated
+        if i not in repeated and len(chain) > 1:
+            after = texts[i + 1] if i + 1 < len(texts) else ""
+            _mark_boxed_runs(chain, partial(sources, i, allowed=originals), after)
     # The sentence printed right above a photo credit is the photo's caption, repeated
     # from the body or not: it is not part of the text flow either way. An article's only
     # body paragraph stays body, credit or not.
@@ -403,6 +401,34 @@ def _mark_article_repeats(rows: list[Row]) -> list[Row]:
         ):
             row["repeat"] = True
     return rows
+
+
+def _mark_boxed_runs(chain: list[Row], sources: Callable[[str], list[str]], after: str) -> None:
+    """Repeats set inside a paragraph cut by the layout: `p0 | quote | p1`.
+
+    The quote's lines run on from the cut-off line, so they share its chain. Each run of
+    lines is judged against the originals and against the paragraph it interrupts (which
+    it often quotes): the rest of its chain, and the chain `after` it when the run ends
+    the chain. Longest runs first.
+    """
+    texts = [_squash(r["text"]) for r in chain]
+    for size in range(len(chain) - 1, 0, -1):
+        for start in range(len(chain) - size + 1):
+            run = range(start, start + size)
+            if any(chain[k]["repeat"] for k in run):
+                continue
+            text = "".join(texts[k] for k in run)
+            rest = "".join(
+                t for k, t in enumerate(texts) if k not in run and not chain[k]["repeat"]
+            )
+            # The chain after goes on with the paragraph, unless it is a later copy of
+            # the run itself: then the run is the original.
+            if run[-1] == len(chain) - 1 and not is_repeat_of(text, [after]):
+                rest += after
+            found_in = sources(text) + ([rest] if len(rest) > len(text) else [])
+            if is_repeat_of(text, found_in):
+                for k in run:
+                    chain[k]["repeat"] = True
 
 
 def mark_repeats(units: pl.DataFrame) -> pl.DataFrame:
@@ -437,10 +463,15 @@ def _continuation(rows: list[Row], idx: int, lexicon: Lexicon | None) -> int | N
             candidates.append(j)
     if not candidates:
         return None
-    for j in candidates:
+    first = candidates[0]
+    if not _PARAGRAPH_OPENERS.match(rows[first]["text"]):
+        return first
+    # The next body line opens a paragraph of its own (`目前…`): a box set into the
+    # column. Look past it for the line that completes the word the cut split.
+    for j in candidates[1:]:
         if cuts_a_word(head, rows[j]["text"], lexicon):
             return j
-    return candidates[0]
+    return first
 
 
 def _join_article(rows: list[Row], lexicon: Lexicon | None) -> list[Row]:
@@ -478,10 +509,11 @@ def _join_article(rows: list[Row], lexicon: Lexicon | None) -> list[Row]:
 def join_fragments(units: pl.DataFrame, *, lexicon: Lexicon | None = None) -> pl.DataFrame:
     """Rejoin lines the layout cut mid-sentence, in reading order, within each article.
 
-    The continuation of a cut-off line is the first later body line whose start completes
-    a word the cut split (`…提到了打` + `造新时代…`), else simply the next body line;
-    complete body paragraphs jumped over on the way are boxes set into the column, so
-    they become sidebars.
+    The continuation of a cut-off line is the next body line, unless that line opens a
+    paragraph of its own (`目前…`, `此外，…`): then it is the later line whose start
+    completes the word the cut split (`…提到了打` + `造新时代…`). Such a word alone is
+    weak evidence: by chance, some later line often forms one. Complete body paragraphs
+    jumped over on the way are boxes set into the column, so they become sidebars.
     """
     return _by_article(units, lambda rows: _join_article(rows, lexicon))
 

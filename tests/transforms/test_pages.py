@@ -556,3 +556,46 @@ def test_missed_headline_is_never_the_rest_of_a_cut_line() -> None:
         )
     )
     assert [d.headline for d in drafts] == [HEADLINE, "县域消费潜力释放农商行信用卡激战"]
+
+
+def test_cut_line_joins_the_next_line_even_when_a_later_one_forms_a_word_with_it(nlp) -> None:  # type: ignore[no-untyped-def]
+    head = "该行表示，下一步将继续加大对"
+    tail = "小微企业和个体工商户的信贷支持力度。"
+    later = "外开放的力度，业内人士表示仍有空间。"  # 对 + 外开放 reads as 对外开放
+    lines = _lines(HEADLINE, BYLINE, LONG_BODY, head, tail, later)
+    [draft] = rebuild_page(lines, lexicon=nlp.tagger)
+    assert [p.text for p in draft.paragraphs if p.kind == "body"][-2:] == [head + tail, later]
+
+
+def test_cut_line_skips_a_box_opening_its_own_paragraph_for_the_word_it_cut(nlp) -> None:  # type: ignore[no-untyped-def]
+    head = "该行表示，下一步将继续加大对"
+    box = "目前国内微短剧产业直逼千亿元规模。"
+    tail = "外开放的力度，业内人士表示仍有空间。"
+    lines = _lines(HEADLINE, BYLINE, LONG_BODY, head, box, tail)
+    [draft] = rebuild_page(lines, lexicon=nlp.tagger)
+    assert [(p.kind, p.text) for p in draft.paragraphs][-2:] == [
+        ("body", head + tail),
+        ("sidebar", box),
+    ]
+
+
+def test_pullquote_in_two_lines_inside_a_cut_paragraph_is_a_repeat() -> None:
+    # The quote's lines run on from the cut-off line above, and it quotes the paragraph
+    # it interrupts.
+    first = "业内人士认为，微短剧产业能够有效带动地方经济，缓解地方就业"
+    rest = "压力，因此各地纷纷出台扶持政策。"
+    lines = _lines(
+        HEADLINE,
+        BYLINE,
+        LONG_BODY,
+        first,
+        "微短剧产业能够有效带动",
+        "地方经济，缓解地方就业压力。",
+        rest,
+    )
+    [draft] = rebuild_page(lines)
+    assert [(p.kind, p.raw_lines) for p in draft.paragraphs][3:] == [
+        ("body", (4, 7)),
+        ("pullquote", (5, 6)),
+    ]
+    assert draft.body.endswith(first + rest)
