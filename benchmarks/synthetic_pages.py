@@ -132,18 +132,21 @@ def _stock_news_paragraphs(text: str) -> list[str]:
 
 
 def _without_repeated_sentences(paragraphs: list[str]) -> list[str]:
-    """Each sentence once: a sentence or paragraph pasted twice is a crawl artefact.
+    """Each sentence once: a sentence pasted twice, or quoted again inside a longer one
+    (`“…”` and later `王鹏表示：“…”`), is an artefact of the source.
 
-    Left in, its second copy would be body in the truth and a repeat to the rules, which
-    keep each sentence of the body once.
+    Left in, the truth would call both copies body where the rules, which keep each
+    sentence of the body once, call the shorter or later one a repeat.
     """
+    keys = [[_WS.sub("", s) for s in split_sentences(p)] for p in paragraphs]
+    everything = [k for ks in keys for k in ks]
     seen: set[str] = set()
     kept = []
-    for paragraph in paragraphs:
+    for paragraph, paragraph_keys in zip(paragraphs, keys, strict=True):
         sentences = []
-        for sentence in split_sentences(paragraph):
-            key = _WS.sub("", sentence)
-            if len(key) < 8 or key not in seen:
+        for sentence, key in zip(split_sentences(paragraph), paragraph_keys, strict=True):
+            inside_longer = any(key in other and len(other) > len(key) for other in everything)
+            if len(key) < 8 or not (key in seen or inside_longer):
                 sentences.append(sentence)
             seen.add(key)
         text = "".join(sentences).strip()
