@@ -14,7 +14,7 @@ and none of them drops a unit's lines: a join moves them into the unit it extend
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from itertools import pairwise
 from typing import Any, Protocol
@@ -59,9 +59,12 @@ Row = dict[str, Any]
 
 
 class Lexicon(Protocol):
-    """Dictionary segmentation: a word spanning a line break is evidence the break cut it."""
+    """Dictionary segmentation: a word spanning a line break is evidence the break cut it;
+    part-of-speech tags tell a clause from a section heading's noun phrase."""
 
     def words(self, text: str) -> list[str]: ...
+
+    def tag(self, text: str) -> Iterable[tuple[str, str]]: ...
 
 
 def _frame(rows: Sequence[Row]) -> pl.DataFrame:
@@ -135,11 +138,35 @@ _CLAUSE_OPENERS = (
 _CONTINUING_STARTS = frozenset("的地得了着过们吗呢吧啊么，。、；：？！,.;:?!”’）)》")
 
 
+# Words of running sentences, not of headings: 的/了/得 particles, pronouns, personal
+# names and 是 count one each; prepositions and conjunctions half (`机遇和挑战` is a
+# heading, `港交所对于这些…` is not).
+_CLAUSE_TAGS = {"uj": 1.0, "ul": 1.0, "ud": 1.0, "uv": 1.0, "r": 1.0, "nr": 1.0, "nrfg": 1.0,
+                "nrt": 1.0, "p": 0.5, "c": 0.5}  # fmt: skip
+
+
+def reads_as_clause(text: str, lexicon: Lexicon) -> bool:
+    """A short line built like a sentence (`很多人对中国经济的悲观`), not a heading."""
+    weight = sum(
+        1.0 if word == "是" else _CLAUSE_TAGS.get(flag, 0.0) for word, flag in lexicon.tag(text)
+    )
+    return weight >= 1.0
+
+
+def _ends_open(text: str, lexicon: Lexicon | None) -> bool:
+    """Ends on a word that needs what follows: `…加大对`, but not the noun `资金动向`."""
+    if text[-1] not in _OPEN_ENDINGS:
+        return False
+    return lexicon is None or len(lexicon.words(text)[-1]) == 1
+
+
 def _looks_cut(
     row: Row, prev: Row | None, nxt: Row | None, page_text: str, lexicon: Lexicon | None
 ) -> bool:
     """Evidence that a short unpunctuated line is a cut-off piece, not a heading."""
-    if row["text"][-1] in _OPEN_ENDINGS or row["text"].startswith(_CLAUSE_OPENERS):
+    if _ends_open(row["text"], lexicon) or row["text"].startswith(_CLAUSE_OPENERS):
+        return True
+    if lexicon is not None and reads_as_clause(row["text"], lexicon):
         return True
     if prev is not None and prev["kind"] == "body" and not is_terminated(prev["text"]):
         return True  # the second piece of a paragraph cut just above

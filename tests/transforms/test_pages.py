@@ -7,6 +7,7 @@ import re
 import pytest
 
 from transforms.normalize import normalize_line
+from transforms.page_steps import reads_as_clause
 from transforms.pages import (
     PARAGRAPH_KINDS,
     ArticleDraft,
@@ -599,3 +600,33 @@ def test_pullquote_in_two_lines_inside_a_cut_paragraph_is_a_repeat() -> None:
         ("pullquote", (5, 6)),
     ]
     assert draft.body.endswith(first + rest)
+
+
+@pytest.mark.parametrize(
+    ("text", "clause"),
+    [
+        ("很多人对中国经济的悲观", True),
+        ("港交所对于这些互联网", True),
+        ("董宝珍则是价值投资的坚决", True),
+        ("资金动向", False),
+        ("银行信贷精准赋能", False),
+        ("微短剧产业“蝶变”", False),
+        ("机遇和挑战", False),
+    ],
+)
+def test_reads_as_clause(nlp, text: str, clause: bool) -> None:  # type: ignore[no-untyped-def]
+    assert reads_as_clause(text, nlp.tagger) is clause
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ("资金动向", "heading"),  # ends on 向, but in the noun 动向
+        ("很多人对中国经济的悲观", "body"),  # a sentence's first piece, built like a clause
+    ],
+)
+def test_short_line_mid_article_with_the_lexicon(nlp, line: str, kind: str) -> None:  # type: ignore[no-untyped-def]
+    lines = _lines(HEADLINE, BYLINE, LONG_BODY, line, "情绪正在逐步修复，市场人士表示。")
+    [draft] = rebuild_page(lines, lexicon=nlp.tagger)
+    [para] = [p for p in draft.paragraphs if 4 in p.raw_lines]
+    assert para.kind == kind
