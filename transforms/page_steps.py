@@ -364,6 +364,10 @@ def is_repeat_of(text: str, sources: Sequence[str]) -> bool:
     needle = _squash(text)
     if len(needle) < _MIN_REPEAT_CHARS:
         return False
+    if not is_terminated(needle):
+        # A cut-off piece of body text is found inside the sentence it starts, up to
+        # the cut; a repeat, set in its own box, stops where a clause stops.
+        return any(_contains_to_a_boundary(source, needle) for source in sources)
     if any(needle in source for source in sources):
         return True
     clauses = _clauses(needle)
@@ -373,6 +377,16 @@ def is_repeat_of(text: str, sources: Sequence[str]) -> bool:
     haystack = "\n".join(sources)
     covered = sum(len(c) for c in clauses if c in haystack)
     return covered / total >= _REPEAT_COVERAGE
+
+
+def _contains_to_a_boundary(source: str, needle: str) -> bool:
+    start = source.find(needle)
+    while start >= 0:
+        end = start + len(needle)
+        if end == len(source) or _CLAUSES.match(source, end):
+            return True
+        start = source.find(needle, start + 1)
+    return False
 
 
 def _chains(rows: list[Row]) -> list[list[Row]]:
@@ -390,7 +404,7 @@ def _chains(rows: list[Row]) -> list[list[Row]]:
     return chains
 
 
-def _mark_article_repeats(rows: list[Row]) -> list[Row]:
+def _mark_article_repeats(rows: list[Row], lexicon: Lexicon | None) -> list[Row]:
     chains = _chains(rows)
     texts = ["".join(_squash(r["text"]) for r in chain) for chain in chains]
 
@@ -414,6 +428,9 @@ def _mark_article_repeats(rows: list[Row]) -> list[Row]:
         if i not in repeated and len(chain) > 1:
             after = texts[i + 1] if i + 1 < len(texts) else ""
             _mark_boxed_runs(chain, partial(sources, i, allowed=originals), after)
+            for above, row in pairwise(chain):
+                if row["repeat"] and not above["repeat"]:
+                    row["repeat"] = not cuts_a_word(above["text"], row["text"], lexicon)
     # The sentence printed right above a photo credit is the photo's caption, repeated
     # from the body or not: it is not part of the text flow either way. An article's only
     # body paragraph stays body, credit or not.
@@ -458,9 +475,13 @@ def _mark_boxed_runs(chain: list[Row], sources: Callable[[str], list[str]], afte
                     chain[k]["repeat"] = True
 
 
-def mark_repeats(units: pl.DataFrame) -> pl.DataFrame:
-    """Flag body lines that repeat other body text of their article (pull-quotes, captions)."""
-    return _by_article(units, _mark_article_repeats)
+def mark_repeats(units: pl.DataFrame, *, lexicon: Lexicon | None = None) -> pl.DataFrame:
+    """Flag body lines that repeat other body text of their article (pull-quotes, captions).
+
+    A line that completes the word the line above was cut in (`…成为市场反弹的板` +
+    `块，…`) goes on with that paragraph, whatever else it repeats.
+    """
+    return _by_article(units, lambda rows: _mark_article_repeats(rows, lexicon))
 
 
 def cuts_a_word(head: str, tail: str, lexicon: Lexicon | None) -> bool:

@@ -127,7 +127,7 @@ def page_units(lines: Iterable[Line], *, lexicon: Lexicon | None = None) -> pl.D
     """The unit frame of a page after every step: for inspection and evaluation."""
     units = classify_units(normalize_units(split_units(list(lines))))
     units = split_articles(resolve_titles(units, lexicon=lexicon))
-    units = join_fragments(mark_repeats(units), lexicon=lexicon)
+    units = join_fragments(mark_repeats(units, lexicon=lexicon), lexicon=lexicon)
     return order_reading(name_repeats(units))
 
 
@@ -147,7 +147,7 @@ def rebuild_article(
     """One article whose boundaries are known (a JSONL record): classify and join only."""
     units = classify_units(normalize_units(split_units(list(lines))))
     units = resolve_titles(units, allow_headlines=False, lexicon=lexicon)
-    units = join_fragments(mark_repeats(units), lexicon=lexicon)
+    units = join_fragments(mark_repeats(units, lexicon=lexicon), lexicon=lexicon)
     units = order_reading(name_repeats(units))
     [draft] = drafts_from_units(units) if units.height else [ArticleDraft(None, (), None, ())]
     paragraphs = draft.paragraphs

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from transforms.normalize import normalize_line
-from transforms.page_steps import reads_as_clause
+from transforms.page_steps import is_repeat_of, reads_as_clause
 from transforms.pages import (
     PARAGRAPH_KINDS,
     ArticleDraft,
@@ -630,3 +630,34 @@ def test_short_line_mid_article_with_the_lexicon(nlp, line: str, kind: str) -> N
     [draft] = rebuild_page(lines, lexicon=nlp.tagger)
     [para] = [p for p in draft.paragraphs if 4 in p.raw_lines]
     assert para.kind == kind
+
+
+def test_cut_off_piece_inside_a_longer_sentence_is_not_a_repeat() -> None:
+    # The first piece stops mid-word ("上|周五"), so the caption that quotes its whole
+    # sentence does not make it a pull-quote: a repeat stops where a clause stops.
+    piece = "2月5日，道指低开约300点，上"
+    middle = "周五收跌666点后追随全球股市跌势。道琼斯工业平均指数收跌1175.28点，创201"
+    caption = "2月5日，道指低开约300点，上周五收跌666点后追随全球股市跌势。"
+    end = "1年以来最大单日跌幅。"
+    credit = "本报记者 白博彬/摄"
+    [draft] = rebuild_page(_lines(HEADLINE, BYLINE, LONG_BODY, piece, middle, caption, credit, end))
+    assert [(p.kind, p.raw_lines) for p in draft.paragraphs][3:] == [
+        ("body", (4, 5, 8)),
+        ("caption", (6,)),
+        ("credit", (7,)),
+    ]
+
+
+def test_is_repeat_of_a_cut_piece_needs_a_clause_boundary() -> None:
+    source = "中国人民银行宣布下调金融机构存款准备金率0.5个百分点，释放长期资金约1万亿元。"
+    assert is_repeat_of("中国人民银行宣布下调金融机构存款准备金率0.5个百分点", [source])
+    assert not is_repeat_of("中国人民银行宣布下调金融机构存款准", [source])
+
+
+def test_line_completing_a_cut_word_continues_the_paragraph(nlp) -> None:  # type: ignore[no-untyped-def]
+    head = "小盘题材股周四联手大涨，航天军工等板"
+    tail = "块，已经成为市场反弹的主角。"
+    earlier = "由此可见，中小创板块，已经成为市场反弹的主角。"
+    lines = _lines(HEADLINE, BYLINE, LONG_BODY, earlier, head, tail)
+    [draft] = rebuild_page(lines, lexicon=nlp.tagger)
+    assert draft.body.endswith(head + tail)
