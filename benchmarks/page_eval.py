@@ -566,7 +566,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--pages", type=int, default=200, help="pages to generate (200)")
     parser.add_argument("--seed", type=int, default=1, help="generator seed (1)")
-    parser.add_argument("--json", type=Path, help="also write the result (no corpus text)")
+    parser.add_argument(
+        "--json", type=Path, help="also write the result there, and its tables as .md"
+    )
     parser.add_argument(
         "--show-failures", action="store_true", help="print up to 5 failures per metric"
     )
@@ -586,13 +588,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     lexicon = load_models().tagger
     result = evaluate(pages, make_rebuild(lexicon))
-    print(f"seed {args.seed}: {len(articles)} corpus articles from {root}")
-    print(markdown_table(result))
+    report = f"seed {args.seed}: {len(articles)} corpus articles\n{markdown_table(result)}"
+    print(report)
     if args.show_failures:
         print(failures_report(result))
     if args.json:
         write_json(result, args.json, pages=args.pages, seed=args.seed)
-        print(f"\nwrote {args.json}")
+        args.json.with_suffix(".md").write_text(report + "\n", encoding="utf-8")
+        print(f"\nwrote {args.json} and {args.json.with_suffix('.md')}")
     return 0
 
 
