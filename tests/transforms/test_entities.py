@@ -6,8 +6,9 @@ from datetime import date
 
 import pytest
 
-from transforms.entities import ENTITY_TYPES, Entity, exchange_for, extract_entities
+from transforms.entities import ENTITY_TYPES, Entity, extract_entities
 from transforms.pages import rebuild_page, split_lines
+from transforms.patterns import exchange_for
 from transforms.sentences import split_sentences
 from transforms.tagging import Token, tokenize
 from transforms.textclean import clean_text
