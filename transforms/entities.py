@@ -7,10 +7,11 @@ the whole span (`601328.SH`) where the tagger sees pieces.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from transforms.names import name_mentions
 from transforms.patterns import Match, pattern_matches
 from transforms.sentences import Sentence
 from transforms.tagging import Token
@@ -21,17 +22,11 @@ ENTITY_TYPES = (
     "LOC",
     "TICKER",
     "MONEY",
+    "QUANTITY",
     "PERCENT",
     "PERCENT_POINT",
     "DATE",
 )
-
-_TAG_TYPES = {"nr": "PERSON", "nrfg": "PERSON", "nrt": "PERSON", "ns": "LOC", "nt": "ORG"}
-# jieba's dictionary tags many common words ns (城市, 上市, 入口): a LOC needs a place
-# suffix on a name of three or more characters, or a known place name.
-_PLACE_SUFFIXES = tuple("省市县区镇乡村州盟旗岛湾")
-_MIN_SUFFIXED_PLACE = 3
-_PERSON_CHARS = (2, 4)
 
 
 @dataclass(frozen=True)
@@ -43,28 +38,6 @@ class Entity:
     start: int
     end: int
     sentence_idx: int
-
-
-def _tagged_type(
-    token: str, pos: str, places: frozenset[str], surnames: frozenset[str] | None
-) -> str | None:
-    """PERSON, LOC or ORG for a tagged token, after filters for jieba's noisy tags."""
-    entity_type = _TAG_TYPES.get(pos)
-    if entity_type is None or len(token) < 2:
-        return None
-    if token in places:
-        return "LOC"
-    if entity_type == "PERSON":
-        short, long = _PERSON_CHARS
-        if not short <= len(token) <= long:
-            return None
-        if surnames is not None and token[0] not in surnames and token[:2] not in surnames:
-            return None
-    if entity_type == "LOC" and not (
-        len(token) >= _MIN_SUFFIXED_PLACE and token.endswith(_PLACE_SUFFIXES)
-    ):
-        return None
-    return entity_type
 
 
 def _non_overlapping(matches: Sequence[Match]) -> list[Match]:
@@ -96,17 +69,17 @@ def extract_entities(
     pub_date: date,
     places: frozenset[str] = frozenset(),
     surnames: frozenset[str] | None = None,
+    gazetteer: Mapping[str, str] | None = None,
 ) -> list[Entity]:
     """All entity mentions of one article, in text order, each inside one sentence.
 
     `places` are names accepted as LOC whatever their tag; `surnames`, when given, is
     the set a PERSON must start with.
     """
+    gazetteer = gazetteer or {}
     matches = pattern_matches(text, pub_date)
-    for tok in tokens:
-        entity_type = _tagged_type(tok.token, tok.pos, places, surnames)
-        if entity_type:
-            matches.append(Match(entity_type, tok.start, tok.end, tok.token, None))
+    for name in name_mentions(text, tokens, gazetteer=gazetteer, places=places, surnames=surnames):
+        matches.append(Match(name.entity_type, name.start, name.end, name.normalized, None))
     locate = _sentence_locator(sentences)
     entities = []
     for m in _non_overlapping(matches):

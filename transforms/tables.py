@@ -122,6 +122,7 @@ class NlpModels:
     places: frozenset[str] = frozenset()
     surnames: frozenset[str] | None = None
     common_chars: frozenset[str] = frozenset()
+    gazetteer: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,7 @@ def _add_article(cols: _Columns, art: SourceArticle, *, run_id: str, nlp: NlpMod
             pub_date=art.pub_date,
             places=nlp.places,
             surnames=nlp.surnames,
+            gazetteer=nlp.gazetteer,
         )
     ):
         cols.add(

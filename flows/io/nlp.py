@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
@@ -18,16 +19,19 @@ USER_DICT = DICTIONARY_DIR / "user_dict.txt"
 STOPWORDS = DICTIONARY_DIR / "stopwords.txt"
 PLACES = DICTIONARY_DIR / "places.txt"
 SURNAMES = DICTIONARY_DIR / "surnames.txt"
+GAZETTEER = DICTIONARY_DIR / "gazetteer.txt"
 
 
 class JiebaTagger:
     """A jieba POS tokenizer owned by the project: jieba's global default stays untouched."""
 
-    def __init__(self, user_dict: Path | None) -> None:
+    def __init__(self, user_dict: Path | None, *, extra_words: Iterable[str] = ()) -> None:
         self._tokenizer = jieba.Tokenizer()
         self._tokenizer.initialize()
         if user_dict is not None:
             self._tokenizer.load_userdict(str(user_dict))
+        for word in extra_words:
+            self._tokenizer.add_word(word)
         self._posseg = jieba.posseg.POSTokenizer(self._tokenizer)
 
     def words(self, text: str) -> list[str]:
@@ -59,12 +63,23 @@ def read_word_list(path: Path) -> frozenset[str]:
     return frozenset(w for line in lines if not line.startswith("#") for w in line.split())
 
 
+def read_gazetteer(path: Path) -> dict[str, str]:
+    """`name TYPE` per line; lines starting with # are comments."""
+    names = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, entity_type = line.split()
+            names[name] = entity_type
+    return names
+
+
 @cache
 def load_models(
     user_dict: Path = USER_DICT,
     stopwords: Path = STOPWORDS,
     places: Path = PLACES,
     surnames: Path = SURNAMES,
+    gazetteer: Path = GAZETTEER,
 ) -> NlpModels:
     """Build the models once per process; every partition in that process reuses them."""
     jieba.setLogLevel(logging.WARNING)
@@ -76,5 +91,6 @@ def load_models(
         stopwords=read_word_list(stopwords),
         places=read_word_list(places),
         surnames=read_word_list(surnames),
+        gazetteer=read_gazetteer(gazetteer),
         common_chars=common_chars(),
     )

@@ -106,7 +106,7 @@ def test_entities_with_normalised_values(tables):
     assert dates["2026年2月"] == "2026-02"
     assert dates["2026年一季度"] == "2026-Q1"
     assert {"张世华", "黄芳", "饶荣诚", "薛洪言"} <= normalized("PERSON")
-    assert {"交通银行", "工商银行", "杭州银行", "商务部"} <= normalized("ORG")
+    assert {"交通银行", "工商银行", "杭州银行", "商务部消费促进司"} <= normalized("ORG")
     assert {"辽宁省", "郑州", "横店"} <= normalized("LOC")
 
 

@@ -156,7 +156,7 @@ def test_longer_pattern_wins_over_overlapping_ones(nlp) -> None:  # type: ignore
         ),
         ("中经记者 杨井鑫 北京报道", [("PERSON", "杨井鑫"), ("LOC", "北京")]),
         ("据交通银行(601328.SH)消息。", [("ORG", "交通银行"), ("TICKER", "601328.SH")]),
-        ("商务部消费促进司公布的数据显示。", [("ORG", "商务部")]),
+        ("商务部消费促进司公布的数据显示。", [("ORG", "商务部消费促进司")]),
     ],
 )
 def test_tag_based_entities(text: str, expected: list[tuple[str, str]], nlp) -> None:  # type: ignore[no-untyped-def]
