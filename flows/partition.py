@@ -14,10 +14,11 @@ import polars as pl
 
 from flows.io import parquet
 from flows.io.raw import Rejected, read_raw_file
-from schemas.tables import Quarantine
+from schemas.tables import DocFreq, Quarantine
 from schemas.validation import validate_tables
 from transforms.dedupe import ORDER_COLUMNS, assign_duplicates
 from transforms.documents import RawDocument, document_articles
+from transforms.keywords import DOC_FREQ_DTYPES, corpus_counts, document_frequencies
 from transforms.tables import (
     ARTICLE_TABLES,
     QUARANTINE_DTYPES,
@@ -27,9 +28,13 @@ from transforms.tables import (
 )
 
 QUARANTINE_TABLE = "quarantine"
+DOC_FREQ_TABLE = "doc_freq"
 # How far back a near-duplicate's original is looked for.
 DEDUPE_DAYS = 30
-CURATED_TABLES = (*ARTICLE_TABLES, QUARANTINE_TABLE)
+# How far back keyword document frequencies are counted; only earlier dates count, so a
+# partition's keywords do not depend on the order sources of one day are curated in.
+DOC_FREQ_DAYS = 365
+CURATED_TABLES = (*ARTICLE_TABLES, QUARANTINE_TABLE, DOC_FREQ_TABLE)
 
 
 @dataclass
@@ -90,7 +95,19 @@ def curate_partition(
             for r in doc_rejections
         )
 
-    built = build_tables(articles, run_id=run_id, nlp=nlp)
+    earlier_df = parquet.read_window(
+        curated_root,
+        DOC_FREQ_TABLE,
+        list(DOC_FREQ_DTYPES),
+        start=pub_date - timedelta(days=DOC_FREQ_DAYS),
+        end=pub_date - timedelta(days=1),
+    )
+    corpus_df, corpus_docs = corpus_counts(
+        earlier_df if earlier_df is not None else pl.DataFrame(schema=DOC_FREQ_DTYPES)
+    )
+    built = build_tables(
+        articles, run_id=run_id, nlp=nlp, corpus_df=corpus_df, corpus_docs=corpus_docs
+    )
     prior = parquet.read_window(
         curated_root,
         "articles",
@@ -127,7 +144,16 @@ def curate_partition(
     report.records_quarantined = sum(1 for r in rejections if r.record is not None)
     report.reasons = dict(Counter(r.reason for r in rejections))
 
-    frames: dict[str, pl.DataFrame] = {**tables, QUARANTINE_TABLE: quarantine}
+    doc_freq = DocFreq.validate(
+        document_frequencies(
+            tables["tokens"], source=source, pub_date=pub_date, stopwords=nlp.stopwords
+        )
+    )
+    frames: dict[str, pl.DataFrame] = {
+        **tables,
+        QUARANTINE_TABLE: quarantine,
+        DOC_FREQ_TABLE: doc_freq,
+    }
     report.rows = {table: frame.height for table, frame in frames.items()}
     targets = parquet.partition_files(curated_root, CURATED_TABLES, source, pub_date)
     parquet.commit(curated_root, {targets[t]: frames[t] for t in CURATED_TABLES})

@@ -165,7 +165,7 @@ class Entities(pa.DataFrameModel):
     @pa.dataframe_check(error="numeric entity types carry a number")
     @classmethod
     def numbers_where_numeric(cls, data: PolarsData) -> pl.LazyFrame:
-        numeric = pl.col("entity_type").is_in(["MONEY", "PERCENT", "PERCENT_POINT"])
+        numeric = pl.col("entity_type").is_in(["MONEY", "QUANTITY", "PERCENT", "PERCENT_POINT"])
         return data.lazyframe.select(~numeric | pl.col("number").is_not_null())
 
     class Config:
@@ -184,6 +184,28 @@ class Keywords(pa.DataFrameModel):
     class Config:
         strict = True
         unique = ("article_id", "method", "rank")
+
+
+class DocFreq(pa.DataFrameModel):
+    """Per partition, in how many of its curated articles each keyword candidate occurs.
+
+    Keyword IDF for a later date sums these over the year before it: the corpus learns
+    its own vocabulary as it grows.
+    """
+
+    source: str = pa.Field(str_matches=r"^[a-z0-9][a-z0-9_-]*$")
+    pub_date: dt.date
+    word: str = pa.Field(unique=True, str_length={"min_value": 1})
+    df: int = pa.Field(ge=1)
+    n_docs: int = pa.Field(ge=1)
+
+    @pa.dataframe_check(error="a word occurs in at most n_docs articles")
+    @classmethod
+    def df_within_n_docs(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("df") <= pl.col("n_docs"))
+
+    class Config:
+        strict = True
 
 
 class Quarantine(pa.DataFrameModel):
@@ -227,6 +249,7 @@ class Runs(pa.DataFrameModel):
     rows_entities: int = pa.Field(ge=0)
     rows_keywords: int = pa.Field(ge=0)
     rows_quarantine: int = pa.Field(ge=0)
+    rows_doc_freq: int = pa.Field(ge=0)
     error: str = pa.Field(nullable=True)
     versions: str
 

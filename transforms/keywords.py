@@ -7,10 +7,13 @@ re-running jieba's own extractors, which would segment the text a second time.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 
+import polars as pl
 from jieba.analyse.textrank import UndirectWeightedGraph
 
 from transforms.tagging import Token
@@ -18,6 +21,10 @@ from transforms.tagging import Token
 CONTENT_POS = frozenset({"n", "nr", "nrfg", "nrt", "ns", "nt", "nz", "nw", "vn", "v", "an", "l"})
 TEXTRANK_POS = frozenset({"n", "nr", "nrfg", "nrt", "ns", "nt", "nz", "vn", "v"})
 TEXTRANK_WINDOW = 5
+# How many documents jieba's IDF table counts for against the curated corpus: a word the
+# corpus has not seen keeps about its jieba IDF; the corpus's own counts take over as it
+# grows past this size.
+PRIOR_DOCS = 1000.0
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,80 @@ def _ranked(scores: Mapping[str, float], method: str, top_k: int) -> list[Keywor
     # Ties broken by the word itself so that reruns give identical ranks.
     ordered = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
     return [Keyword(w, method, rank, float(s)) for rank, (w, s) in enumerate(ordered, start=1)]
+
+
+def candidate_words(tokens: Iterable[Token], stopwords: frozenset[str]) -> set[str]:
+    """The words of one article that may become keywords (what document frequency counts)."""
+    return {t.token for t in tokens if _is_candidate(t, CONTENT_POS, stopwords)}
+
+
+DOC_FREQ_DTYPES: dict[str, pl.DataType] = {
+    "source": pl.String(),
+    "pub_date": pl.Date(),
+    "word": pl.String(),
+    "df": pl.Int64(),
+    "n_docs": pl.Int64(),
+}
+
+
+def document_frequencies(
+    tokens: pl.DataFrame, *, source: str, pub_date: date, stopwords: frozenset[str]
+) -> pl.DataFrame:
+    """One partition's `doc_freq` rows from its curated `tokens` table."""
+    n_docs = tokens["article_id"].n_unique()
+    counted = (
+        tokens.filter(
+            pl.col("pos").is_in(list(CONTENT_POS))
+            & (pl.col("token").str.len_chars() >= 2)
+            & ~pl.col("token").is_in(list(stopwords))
+            & ~pl.col("token").str.contains(r"^\d+$")
+        )
+        .group_by("token")
+        .agg(pl.col("article_id").n_unique().alias("df"))
+        .rename({"token": "word"})
+    )
+    return (
+        counted.with_columns(
+            pl.lit(source).alias("source"),
+            pl.lit(pub_date).alias("pub_date"),
+            pl.lit(n_docs).cast(pl.Int64).alias("n_docs"),
+            pl.col("df").cast(pl.Int64),
+        )
+        .select(list(DOC_FREQ_DTYPES))
+        .cast(pl.Schema(DOC_FREQ_DTYPES))
+        .sort("word")
+    )
+
+
+def corpus_counts(doc_freq: pl.DataFrame) -> tuple[dict[str, int], int]:
+    """Summed document frequencies and article count of several partitions' `doc_freq`."""
+    if doc_freq.is_empty():
+        return {}, 0
+    n_docs = doc_freq.unique(["source", "pub_date"]).get_column("n_docs").sum()
+    summed = doc_freq.group_by("word").agg(pl.col("df").sum())
+    return dict(zip(summed["word"].to_list(), summed["df"].to_list(), strict=True)), int(n_docs)
+
+
+def corpus_idf(
+    df: Mapping[str, int],
+    n_docs: int,
+    *,
+    prior: Mapping[str, float],
+    default_idf: float,
+    prior_docs: float = PRIOR_DOCS,
+) -> dict[str, float]:
+    """IDF of each word of `df` learned from the corpus, with jieba's IDF as the prior.
+
+    `df` and `n_docs` count the scored articles themselves; each article's own occurrence
+    is left out (df - 1 of n_docs - 1), so that a word is not made rare by the very
+    article it is ranked in. jieba's IDF stands for `prior_docs` documents of pseudo-counts.
+    """
+    others = max(n_docs - 1, 0)
+    idf = {}
+    for word, count in df.items():
+        prior_df = prior_docs * math.exp(-prior.get(word, default_idf))
+        idf[word] = math.log((others + prior_docs) / (max(count - 1, 0) + prior_df))
+    return idf
 
 
 def tfidf_keywords(

@@ -7,6 +7,7 @@ row tuples, and the column dtypes are fixed here so every partition has the same
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,12 +16,17 @@ import polars as pl
 
 from transforms.dedupe import signature
 from transforms.entities import extract_entities
-from transforms.keywords import textrank_keywords, tfidf_keywords
+from transforms.keywords import (
+    candidate_words,
+    corpus_idf,
+    textrank_keywords,
+    tfidf_keywords,
+)
 from transforms.pages import ArticleDraft
 from transforms.repair import text_quality
 from transforms.script import detect_script
 from transforms.sentences import split_sentences
-from transforms.tagging import Tagger, tokenize
+from transforms.tagging import Tagger, Token, tokenize
 
 TABLE_DTYPES: dict[str, dict[str, pl.DataType]] = {
     "articles": {
@@ -169,7 +175,7 @@ class _Columns:
         }
 
 
-def _add_article(cols: _Columns, art: SourceArticle, *, run_id: str, nlp: NlpModels) -> None:
+def _add_article(cols: _Columns, art: SourceArticle, *, run_id: str, nlp: NlpModels) -> list[Token]:
     draft = art.draft
     key = {"article_id": art.article_id, "pub_date": art.pub_date}
     body_ids = []
@@ -238,14 +244,6 @@ def _add_article(cols: _Columns, art: SourceArticle, *, run_id: str, nlp: NlpMod
             end=e.end,
         )
 
-    keywords = tfidf_keywords(
-        tokens, idf=nlp.idf, default_idf=nlp.default_idf, stopwords=nlp.stopwords
-    ) + textrank_keywords(tokens, stopwords=nlp.stopwords)
-    for k in keywords:
-        cols.add(
-            "keywords", **key, keyword=k.keyword, method=k.method, rank=k.rank, weight=k.weight
-        )
-
     cols.add(
         "articles",
         **key,
@@ -272,13 +270,58 @@ def _add_article(cols: _Columns, art: SourceArticle, *, run_id: str, nlp: NlpMod
         duplicate_of=None,
         run_id=run_id,
     )
+    return tokens
+
+
+def _add_keywords(
+    cols: _Columns,
+    art: SourceArticle,
+    tokens: list[Token],
+    *,
+    idf: Mapping[str, float],
+    nlp: NlpModels,
+) -> None:
+    keywords = tfidf_keywords(
+        tokens, idf=idf, default_idf=nlp.default_idf, stopwords=nlp.stopwords
+    ) + textrank_keywords(tokens, stopwords=nlp.stopwords)
+    for k in keywords:
+        cols.add(
+            "keywords",
+            article_id=art.article_id,
+            pub_date=art.pub_date,
+            keyword=k.keyword,
+            method=k.method,
+            rank=k.rank,
+            weight=k.weight,
+        )
 
 
 def build_tables(
-    articles: Sequence[SourceArticle], *, run_id: str, nlp: NlpModels
+    articles: Sequence[SourceArticle],
+    *,
+    run_id: str,
+    nlp: NlpModels,
+    corpus_df: Mapping[str, int] | None = None,
+    corpus_docs: int = 0,
 ) -> dict[str, pl.DataFrame]:
-    """Every article-derived table for a batch of articles, one frame per table."""
+    """Every article-derived table for a batch of articles, one frame per table.
+
+    Keyword IDF counts these articles together with `corpus_df` over `corpus_docs`
+    earlier curated articles, jieba's IDF standing in for what the corpus has not seen.
+    """
     cols = _Columns()
-    for art in articles:
-        _add_article(cols, art, run_id=run_id, nlp=nlp)
+    tokens = [_add_article(cols, art, run_id=run_id, nlp=nlp) for art in articles]
+    df: Counter[str] = Counter(corpus_df or {})
+    batch: Counter[str] = Counter()
+    for article_tokens in tokens:
+        batch.update(candidate_words(article_tokens, nlp.stopwords))
+    df.update(batch)
+    idf = corpus_idf(
+        {w: df[w] for w in batch},
+        corpus_docs + len(articles),
+        prior=nlp.idf,
+        default_idf=nlp.default_idf,
+    )
+    for art, article_tokens in zip(articles, tokens, strict=True):
+        _add_keywords(cols, art, article_tokens, idf=idf, nlp=nlp)
     return cols.frames()

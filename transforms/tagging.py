@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from transforms.patterns import protected_spans
 from transforms.sentences import Sentence
 
 
@@ -29,12 +30,30 @@ class Token:
 def tag_span(text: str, start: int, end: int, *, tagger: Tagger) -> list[tuple[str, int, int]]:
     """Tag text[start:end] and return (pos, start, end) per non-blank token, offsets absolute.
 
+    Spans jieba would cut apart (`601328.SH`, `1.2万亿元`, `23.4%`, `2025—2027年`) are kept
+    as one token each, tagged by `protected_spans`; jieba tags the text between them.
+    """
+    out: list[tuple[str, int, int]] = []
+    cursor = start
+    for s, e, pos in protected_spans(text[start:end]):
+        out.extend(_tag_plain(text, cursor, start + s, tagger))
+        out.append((pos, start + s, start + e))
+        cursor = start + e
+    out.extend(_tag_plain(text, cursor, end, tagger))
+    return out
+
+
+def _tag_plain(text: str, start: int, end: int, tagger: Tagger) -> list[tuple[str, int, int]]:
+    """jieba's tags for text[start:end].
+
     jieba's words normally concatenate to the input; if a word cannot be found where the
     previous one ended, the uncovered characters become single-character tokens tagged
     `x`, so tokens always cover every non-blank character.
     """
     span = text[start:end]
     out: list[tuple[str, int, int]] = []
+    if not span.strip():
+        return out
     pos_in_span = 0
     for word, flag in tagger.tag(span):
         if not word:

@@ -16,6 +16,7 @@ from flows.io.parquet import NULL_PARTITION, existing_partitions, partition_file
 from flows.io.raw import Rejected, list_raw
 from flows.partition import (
     CURATED_TABLES,
+    DOC_FREQ_TABLE,
     QUARANTINE_TABLE,
     PartitionReport,
     curate_partition,
@@ -197,7 +198,7 @@ def test_every_table_is_one_file_for_the_partition(curated_once: Curated) -> Non
         assert path.is_file(), table
         assert list(path.parent.iterdir()) == [path]
         assert "pub_date" not in pl.read_parquet_schema(path)
-        if table != QUARANTINE_TABLE:
+        if table not in (QUARANTINE_TABLE, DOC_FREQ_TABLE):
             assert set(read_table(curated, table)["article_id"]) == ids, table
     assert existing_partitions(curated, CURATED_TABLES) == {("cbn", JUNE_15)}
 
@@ -362,3 +363,48 @@ def test_undated_quarantine_is_rewritten_each_run(tmp_path: Path) -> None:
     target = curated / QUARANTINE_TABLE / f"pub_date={NULL_PARTITION}" / "_undated.parquet"
     assert not target.exists()
     assert not target.parent.exists()
+
+
+def test_keyword_idf_learns_from_earlier_partitions(
+    tmp_path: Path, sample_page_text: str, nlp: NlpModels
+) -> None:
+    raw, curated = tmp_path / "raw", tmp_path / "curated"
+    days = (date(2026, 6, 15), date(2026, 6, 16))
+    for day in days:
+        folder = raw / "cbn" / day.isoformat()
+        folder.mkdir(parents=True)
+        (folder / "page-1.txt").write_text(sample_page_text, encoding="utf-8")
+    for partition in list_raw(raw).partitions:
+        curate_partition(
+            raw,
+            curated,
+            partition.source,
+            partition.pub_date,
+            partition.files,
+            run_id="run-1",
+            nlp=nlp,
+            max_file_bytes=MAX_BYTES,
+        )
+
+    doc_freq = read_table(curated, DOC_FREQ_TABLE)
+    first = doc_freq.filter(pl.col("pub_date") == days[0])
+    assert first["n_docs"].unique().to_list() == [2]
+    assert first.filter(pl.col("word") == "微短剧")["df"].to_list() == [1]
+    assert first["df"].max() == 2
+    # The same page a day later: words both articles of the first day used are less
+    # telling now, so their TF-IDF weight drops; TextRank does not use IDF.
+    keywords = read_table(curated, "keywords").filter(pl.col("method") == "tfidf")
+    place = read_table(curated, "articles").select("article_id", "raw_article_idx")
+    ranked = keywords.join(place, on="article_id")
+    weight = {
+        (r["pub_date"], r["raw_article_idx"], r["keyword"]): r["weight"]
+        for r in ranked.iter_rows(named=True)
+    }
+    compared = [
+        (key, weight[(days[1], *key[1:])])
+        for key in weight
+        if key[0] == days[0] and (days[1], *key[1:]) in weight
+    ]
+    assert len(compared) >= 10
+    for (day, idx, word), later in compared:
+        assert later < weight[(day, idx, word)], word

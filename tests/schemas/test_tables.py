@@ -280,6 +280,7 @@ def _runs(**overrides: object) -> pl.DataFrame:
         "rows_entities": 50,
         "rows_keywords": 80,
         "rows_quarantine": 2,
+        "rows_doc_freq": 30,
         "error": None,
         "versions": '{"jieba": "0.42.1"}',
     }

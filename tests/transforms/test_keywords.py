@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import math
+from datetime import date
+
+import polars as pl
 import pytest
 
 from transforms.keywords import (
     CONTENT_POS,
+    DOC_FREQ_DTYPES,
     TEXTRANK_POS,
     Keyword,
+    corpus_counts,
+    corpus_idf,
+    document_frequencies,
     textrank_keywords,
     tfidf_keywords,
 )
@@ -180,3 +188,64 @@ def test_sample_page_keywords(sample_page_text: str, nlp) -> None:  # type: igno
     keywords = _both(tokens, nlp)
     assert keywords["tfidf"][0].keyword == "微短剧"
     assert "微短剧" in [k.keyword for k in keywords["textrank"][:3]]
+
+
+def test_corpus_idf_keeps_the_prior_for_words_the_corpus_has_not_seen_elsewhere() -> None:
+    # One article: its own occurrence is left out, so nothing is learned yet.
+    idf = corpus_idf({"短剧": 1}, 1, prior={"短剧": 9.0}, default_idf=11.0)
+    assert idf["短剧"] == pytest.approx(9.0)
+    unknown = corpus_idf({"竖店": 1}, 1, prior={}, default_idf=11.0)
+    assert unknown["竖店"] == pytest.approx(11.0)
+
+
+def test_corpus_idf_learns_that_a_word_in_every_article_is_common() -> None:
+    # 5000 articles all name the word: its IDF falls far below the prior's 9.
+    idf = corpus_idf(
+        {"短剧": 5000, "竖店": 1}, 5000, prior={"短剧": 9.0, "竖店": 9.0}, default_idf=11.0
+    )
+    assert idf["短剧"] < 1.0
+    assert idf["竖店"] == pytest.approx(9.0 + math.log((4999 + 1000) / 1000), rel=1e-6)
+
+
+def _tokens_frame(rows: list[tuple[str, str, str]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "article_id": [r[0] for r in rows],
+            "token": [r[1] for r in rows],
+            "pos": [r[2] for r in rows],
+        }
+    )
+
+
+def test_document_frequencies_count_articles_not_occurrences() -> None:
+    tokens = _tokens_frame(
+        [
+            ("a", "短剧", "n"),
+            ("a", "短剧", "n"),
+            ("a", "表示", "v"),  # a stopword
+            ("a", "的", "uj"),  # not a content word
+            ("b", "短剧", "n"),
+            ("b", "2026", "m"),
+            ("b", "贷款", "n"),
+        ]
+    )
+    got = document_frequencies(
+        tokens, source="cbn", pub_date=date(2026, 6, 15), stopwords=frozenset({"表示"})
+    )
+    assert got.schema == pl.Schema(DOC_FREQ_DTYPES)
+    assert got.select("word", "df", "n_docs").rows() == [("短剧", 2, 2), ("贷款", 1, 2)]
+
+
+def test_corpus_counts_sum_partitions() -> None:
+    frame = pl.DataFrame(
+        {
+            "source": ["cbn", "cbn", "wire"],
+            "pub_date": [date(2026, 6, 14), date(2026, 6, 14), date(2026, 6, 14)],
+            "word": ["短剧", "贷款", "短剧"],
+            "df": [2, 1, 3],
+            "n_docs": [5, 5, 5],
+        },
+        schema=DOC_FREQ_DTYPES,
+    )
+    assert corpus_counts(frame) == ({"短剧": 5, "贷款": 1}, 10)
+    assert corpus_counts(frame.clear()) == ({}, 0)

@@ -109,12 +109,12 @@ def test_fallback_never_moves_backwards() -> None:
 
 
 def test_fallback_covers_the_tail_when_the_tagger_stops_early() -> None:
-    text = "  同比下降5.8%"
+    text = "  同比下降五成"
     tagger = ScriptedTagger([("同比", "d")])
     out = tag_span(text, 0, len(text), tagger=tagger)
     assert [(text[s:e], pos) for pos, s, e in out] == [
         ("同比", "d"),
-        *[(ch, "x") for ch in "下降5.8%"],
+        *[(ch, "x") for ch in "下降五成"],
     ]
     _assert_covers(text, 0, len(text), out)
 
@@ -164,3 +164,42 @@ def test_tokenize_indexes_tokens_by_sentence(nlp) -> None:  # type: ignore[no-un
 
 def test_tokenize_with_no_sentences_is_empty(nlp) -> None:  # type: ignore[no-untyped-def]
     assert tokenize("", [], tagger=nlp.tagger) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "pos"),
+    [
+        ("据交通银行(601328.SH)消息。", "601328.SH", "nz"),
+        ("平安银行(000001.SZ)公告。", "000001.SZ", "nz"),
+        ("营收同比增长23.4%。", "23.4%", "m"),
+        ("增长１．２９％。", "１．２９％", "m"),
+        ("设立1亿元专项基金。", "1亿元", "m"),
+        ("释放资金1.2万亿元。", "1.2万亿元", "m"),
+        ("营业收入601,293.11元。", "601,293.11元", "m"),
+        ("提高0.3个百分点。", "0.3个百分点", "m"),
+        ("上线3.3万部微短剧。", "3.3万部", "m"),
+        ("《2025—2027年行动计划》发布。", "2025—2027年", "t"),
+        ("收报1,175.28点。", "1,175.28", "m"),
+    ],
+)
+def test_spans_jieba_splits_badly_stay_one_token(nlp, text: str, span: str, pos: str) -> None:  # type: ignore[no-untyped-def]
+    tokens = tag_span(text, 0, len(text), tagger=nlp.tagger)
+    start = text.index(span)
+    assert (pos, start, start + len(span)) in tokens
+    covered = "".join(text[s:e] for _, s, e in tokens)
+    assert covered == text.replace(" ", "")
+
+
+def test_protected_spans_keep_offsets_inside_a_larger_text(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = "前文。据交通银行(601328.SH)消息，贷款1.2万亿元。"
+    start = text.index("据")
+    tokens = tag_span(text, start, len(text), tagger=nlp.tagger)
+    assert [text[s:e] for _, s, e in tokens][:6] == [
+        "据",
+        "交通银行",
+        "(",
+        "601328.SH",
+        ")",
+        "消息",
+    ]
+    assert ("m", text.index("1.2"), text.index("。", start)) in tokens
