@@ -154,6 +154,8 @@ class Entities(pa.DataFrameModel):
     number: float = pa.Field(nullable=True)
     start: int = pa.Field(ge=0)
     end: int = pa.Field(gt=0)
+    # A TICKER's company: the entity_idx of the ORG named right before the code.
+    linked_idx: int = pa.Field(nullable=True, ge=0)
 
     @pa.dataframe_check(error="an entity spans end - start characters of text")
     @classmethod

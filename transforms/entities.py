@@ -8,7 +8,7 @@ the whole span (`601328.SH`) where the tagger sees pieces.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from transforms.names import name_mentions
@@ -38,6 +38,55 @@ class Entity:
     start: int
     end: int
     sentence_idx: int
+    # For a TICKER: the index, in the same list, of the company it is the code of.
+    linked_idx: int | None = None
+
+
+# What may sit between a company's name and its code: `贵阳银行（601997）`, `交通银行 601328.SH`.
+_BETWEEN_NAME_AND_CODE = frozenset("（(【[ \u3000")
+# Tags of the tokens a listed company's name is made of (`昊志` nr + `机电` n, `*` `ST` `郑煤`).
+_NAME_TOKEN_TAGS = frozenset({"n", "nr", "nrt", "nrfg", "ns", "nt", "nz", "j", "eng", "x", "vn"})
+_MAX_COMPANY_CHARS = 10
+# Words ending listed companies' names whatever their tag: 腾讯`控股`, 万科`A`.
+_COMPANY_WORDS = frozenset({"控股", "股份", "集团", "科技", "实业", "发展", "电子", "生物", "医药"})
+
+
+def _company_before(text: str, start: int, tokens: Sequence[Token]) -> Match | None:
+    """The company a code is printed after, from the tokens right before the bracket."""
+    end = start
+    while end > 0 and text[end - 1] in _BETWEEN_NAME_AND_CODE:
+        end -= 1
+    first = None
+    for tok in reversed([t for t in tokens if t.end <= end]):
+        nameish = tok.pos in _NAME_TOKEN_TAGS or tok.token in _COMPANY_WORDS
+        if tok.end != (first.start if first else end) or not nameish:
+            break
+        if tok.pos == "x" and tok.token not in ("*", "＊"):
+            break
+        if end - tok.start > _MAX_COMPANY_CHARS:
+            break
+        first = tok
+    if first is None:
+        return None
+    start = first.start
+    # `A(600121)和B(300503)`: the conjunction after a code is not part of the next name.
+    if start > 0 and text[start - 1] in ")）" and text[start] in "和与及":
+        start += 1
+    if end - start < 2:
+        return None
+    return Match("ORG", start, end, text[start:end], None)
+
+
+def _link_tickers(entities: list[Entity]) -> list[Entity]:
+    """Each TICKER points at the ORG that ends right before it (brackets between)."""
+    linked = list(entities)
+    for i, entity in enumerate(entities):
+        if entity.entity_type != "TICKER" or i == 0:
+            continue
+        before = entities[i - 1]
+        if before.entity_type == "ORG" and before.sentence_idx == entity.sentence_idx:
+            linked[i] = replace(entity, linked_idx=i - 1)
+    return linked
 
 
 def _non_overlapping(matches: Sequence[Match]) -> list[Match]:
@@ -80,6 +129,14 @@ def extract_entities(
     matches = pattern_matches(text, pub_date)
     for name in name_mentions(text, tokens, gazetteer=gazetteer, places=places, surnames=surnames):
         matches.append(Match(name.entity_type, name.start, name.end, name.normalized, None))
+    tickers = [m for m in matches if m.entity_type == "TICKER"]
+    for ticker in tickers:
+        named = [m.end for m in matches if m.entity_type == "ORG" and m.end <= ticker.start]
+        gap = text[max(named, default=0) : ticker.start]
+        if not named or any(ch not in _BETWEEN_NAME_AND_CODE for ch in gap):
+            company = _company_before(text, ticker.start, tokens)
+            if company is not None:
+                matches.append(company)
     locate = _sentence_locator(sentences)
     entities = []
     for m in _non_overlapping(matches):
@@ -97,4 +154,4 @@ def extract_entities(
                 sentence_idx,
             )
         )
-    return entities
+    return _link_tickers(entities)

@@ -95,6 +95,7 @@ TABLE_DTYPES: dict[str, dict[str, pl.DataType]] = {
         "number": pl.Float64(),
         "start": pl.Int64(),
         "end": pl.Int64(),
+        "linked_idx": pl.Int64(),
     },
     "keywords": {
         "article_id": pl.String(),
@@ -242,6 +243,7 @@ def _add_article(cols: _Columns, art: SourceArticle, *, run_id: str, nlp: NlpMod
             number=e.number,
             start=e.start,
             end=e.end,
+            linked_idx=e.linked_idx,
         )
 
     cols.add(

@@ -299,3 +299,33 @@ def test_sample_page_entities_index_text_and_do_not_overlap(sample_page_text: st
         ("DATE", "2026-06-10"),
         ("PERSON", "薛洪言"),
     } <= found[1]
+
+
+@pytest.mark.parametrize(
+    ("text", "pairs"),
+    [
+        ("据交通银行(601328.SH)消息。", [("交通银行", "601328.SH")]),
+        ("贵阳银行（601997）发布公告。", [("贵阳银行", "601997.SH")]),
+        ("腾讯控股(00700.HK)股价上涨。", [("腾讯控股", "00700.HK")]),
+        (
+            "*ST郑煤(600121)和昊志机电(300503)公告增持。",
+            [("*ST郑煤", "600121.SH"), ("昊志机电", "300503.SZ")],
+        ),
+    ],
+)
+def test_ticker_links_the_company_named_before_it(text: str, pairs, nlp) -> None:  # type: ignore[no-untyped-def]
+    entities = _extract(text, nlp)
+    linked = [
+        (entities[e.linked_idx].text, e.normalized)
+        for e in entities
+        if e.entity_type == "TICKER" and e.linked_idx is not None
+    ]
+    assert linked == pairs
+    for e in entities:
+        if e.linked_idx is not None:
+            assert entities[e.linked_idx].entity_type == "ORG"
+
+
+def test_ticker_without_a_name_before_it_links_nothing(nlp) -> None:  # type: ignore[no-untyped-def]
+    [ticker] = [e for e in _extract("代码为601328.SH。", nlp) if e.entity_type == "TICKER"]
+    assert ticker.linked_idx is None
