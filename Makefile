@@ -10,7 +10,7 @@ export UV_PYTHON := $(PYTHON)
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install run test check lint format clean eval-pages eval-dedupe
+.PHONY: install run test check lint format clean eval eval-pages eval-dedupe
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -32,6 +32,9 @@ lint: install  ## ruff and mypy on the code
 
 test: lint  ## lint, type-check and run the whole test suite
 	$(UV) run --locked pytest
+
+eval: install  ## segmentation and entity F1 on the gold corpora of ../shared/corpus, beside plain jieba
+	$(UV) run --locked python -m benchmarks.nlp_eval --json benchmarks/results/nlp.json
 
 eval-pages: install  ## measure the page rebuild on 200 synthetic pages from ../shared/corpus
 	$(UV) run --locked python -m benchmarks.page_eval --pages 200 --seed 1 --json benchmarks/results/pages.json

@@ -25,8 +25,14 @@ GAZETTEER = DICTIONARY_DIR / "gazetteer.txt"
 class JiebaTagger:
     """A jieba POS tokenizer owned by the project: jieba's global default stays untouched."""
 
-    def __init__(self, user_dict: Path | None, *, extra_words: Iterable[str] = ()) -> None:
-        self._tokenizer = jieba.Tokenizer()
+    def __init__(
+        self,
+        user_dict: Path | None,
+        *,
+        extra_words: Iterable[str] = (),
+        main_dict: Path | None = None,
+    ) -> None:
+        self._tokenizer = jieba.Tokenizer(str(main_dict) if main_dict else jieba.DEFAULT_DICT)
         self._tokenizer.initialize()
         if user_dict is not None:
             self._tokenizer.load_userdict(str(user_dict))
@@ -40,6 +46,24 @@ class JiebaTagger:
 
     def tag(self, text: str) -> list[tuple[str, str]]:
         return [(pair.word, pair.flag) for pair in self._posseg.cut(text, HMM=True)]
+
+
+def write_main_dictionary(words: Iterable[str], path: Path) -> Path:
+    """A jieba main dictionary holding exactly `words` (`word freq tag` lines).
+
+    A segmentation standard is its vocabulary: PKU writes 新 世纪 and 江 泽民 where
+    jieba's own dictionary has 新世纪 and 江泽民. Frequencies and tags come from jieba's
+    dictionary where it knows the word; other words get frequency 1 and tag x.
+    """
+    default = jieba.Tokenizer()
+    default.initialize()
+    tags = jieba.posseg.POSTokenizer(default).word_tag_tab
+    lines = []
+    for word in sorted(set(words)):
+        if word and not any(ch.isspace() for ch in word):
+            lines.append(f"{word} {default.FREQ.get(word) or 1} {tags.get(word, 'x')}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
 # The characters of the commonest words: text made of others reads as mojibake.
