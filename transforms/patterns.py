@@ -475,11 +475,26 @@ def protected_spans(text: str) -> list[tuple[int, int, str]]:
 
     jieba cuts them where entities and numbers must stay whole (601328. | SH,
     1.2 | 万亿元, 23.4 | %, 1 | , | 175.28, 2025 | — | 2027 | 年); these spans are tagged
-    nz (tickers, bracketed codes included), m (amounts, counts, percentages, decimals) or
-    t (year ranges). Dates such as 2026年6月4日 are left to jieba, which splits them well.
+    nz (tickers, bracketed codes included), m (amounts, scaled counts, percentages,
+    decimals) or t (year ranges, and each part of a date: 2026年 | 6月 | 4日).
     """
     half_width = text.translate(_HALF_WIDTH)
-    matches = [*_number_matches(half_width), *_year_range_matches(half_width)]
+    matches = [
+        m
+        for m in (*_number_matches(half_width), *_year_range_matches(half_width))
+        # A bare count (`3张`) is left to jieba: numeral and classifier are two words.
+        if m.entity_type != "QUANTITY" or _SCALED.search(half_width, m.start, m.end)
+    ]
     spans = [(m.start, m.end, _PROTECTED_POS[m.entity_type]) for m in matches]
     spans += [(m.start(), m.end(), "m") for m in _DECIMAL.finditer(half_width)]
+    spans += [(m.start(), m.end(), "t") for m in _DATE_PARTS.finditer(half_width)]
     return _longest_first(spans)
+
+
+# A number with a scale character: 3.3万部, 7亿人次.
+_SCALED = re.compile(r"\d[十百千万亿]")
+# Parts of a date, each one word (1996年 | 12月 | 31日), where jieba splits number and unit.
+_DATE_PARTS = re.compile(
+    r"(?<![\d.])(?:\d{4}年|[〇○零一二三四五六七八九]{4}年|(?:1[0-2]|0?[1-9])月"
+    r"|(?:3[01]|[12]\d|0?[1-9])[日号])"
+)

@@ -459,11 +459,15 @@ def _protected(text: str) -> list[tuple[str, str]]:
         ("指数收于3.09点。", [("3.09", "m")]),
         ("报1,175.28点。", [("1,175.28", "m")]),
         ("规划2025—2027年。", [("2025—2027年", "t")]),
-        ("2026年6月4日落地。", []),
-        ("6月9日举行。", []),
+        # Each part of a date is one word, as both SIGHAN standards write years.
+        ("2026年6月4日落地。", [("2026年", "t"), ("6月", "t"), ("4日", "t")]),
+        ("6月9日举行。", [("6月", "t"), ("9日", "t")]),
+        ("13月和32日不是日期。", []),
         ("今年一季度增长。", []),
         ("版本192.168.1.1无关。", []),
-        ("共有2026家。", [("2026家", "m")]),
+        # A bare count is numeral and classifier, two words; a scaled one stays whole.
+        ("共有2026家。", []),
+        ("共有3万家。", [("3万家", "m")]),
     ],
 )
 def test_protected_spans(text: str, expected: list[tuple[str, str]]) -> None:
@@ -476,10 +480,13 @@ def test_protected_spans_in_a_sentence_keep_offsets_and_do_not_overlap() -> None
         "增长２３．４％，指数３．０９。"
     )
     assert _protected(text) == [
+        ("２０２６年", "t"),
+        ("６月", "t"),
+        ("４日", "t"),
         ("６０１３２８．ＳＨ", "nz"),
         ("１．２万亿元", "m"),
         ("２３．４％", "m"),
         ("３．０９", "m"),
     ]
     start = text.index("６０１３２８")
-    assert protected_spans(text)[0] == (start, start + 9, "nz")
+    assert protected_spans(text)[3] == (start, start + 9, "nz")
