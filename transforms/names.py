@@ -56,6 +56,7 @@ _AFTER_NAME = (
     "部长", "省长", "市长", "董事长", "总裁", "总经理", "行长", "局长", "院长", "主任", "教授",
     "先生", "女士", "大使",
 )  # fmt: skip
+_AFTER_NAME_SET = frozenset(_AFTER_NAME)
 # Party congresses and plenums: 十五大, 十四大.
 _CONGRESS = re.compile(r"^(?:十[一二三四五六七八九]?|[一二三四五六七八九])大$")
 # What may follow a run of abbreviations inside one token: `中美关系`, `中俄两国`.
@@ -164,16 +165,27 @@ def _abbreviations(tok: Token) -> Iterator[NameMention]:
         yield NameMention("LOC", tok.start + 1, tok.start + 2, ABBREVIATIONS[word[1]])
 
 
+def _ending(word: str, endings: frozenset[str]) -> str | None:
+    """The longest of `endings` that `word` ends with, leaving something before it."""
+    for size in range(min(3, len(word) - 1), 0, -1):
+        if word[-size:] in endings:
+            return word[-size:]
+    return None
+
+
 def _inner_name(
     tok: Token, gazetteer: Mapping[str, str], surnames: frozenset[str] | None
 ) -> NameMention | None:
     """A name opening a longer token: `邓小平理论`, `江主席`, `中华民族`, `亚太地区`."""
     word = tok.token
-    for head_word in _PLACE_HEADS:
+    if len(word) < 2:
+        return None
+    head_word = _ending(word, _PLACE_HEADS)
+    if head_word is not None:
         head = word[: -len(head_word)]
-        if word.endswith(head_word) and head and gazetteer.get(head) == "LOC":
+        if gazetteer.get(head) == "LOC":
             return NameMention("LOC", tok.start, tok.start + len(head), head)
-    suffix = next((a for a in _AFTER_NAME if word.endswith(a) and len(word) > len(a)), None)
+    suffix = _ending(word, _AFTER_NAME_SET)
     if suffix is not None and surnames is not None:
         head = word[: -len(suffix)]
         if 1 <= len(head) <= 3 and head[0] in surnames and head not in _NOT_PEOPLE:
@@ -210,7 +222,7 @@ def _extend_org(tokens: Sequence[Token], first: int, last: int) -> tuple[int, in
         tok = tokens[j]
         if not _same_sentence(tokens, first, j) or tokens[j - 1].end != tok.start:
             break
-        if tok.token in ORG_SUFFIXES:
+        if tok.token in ORG_SUFFIXES or tok.pos == "nt":
             end = j
             continue
         # A verb only right before the suffix: 消费`促进`司, never 央行`发布`数据.
@@ -272,7 +284,9 @@ def name_mentions(
         mentions.append(NameMention(entity_type, start, end, text[start:end]))
         grown_first, grown_last = _extend_org(tokens, first, last)
         if (grown_first, grown_last) != (first, last) and (
-            entity_type == "ORG" or tokens[grown_last].token in ORG_SUFFIXES
+            entity_type == "ORG"
+            or tokens[grown_last].token in ORG_SUFFIXES
+            or tokens[grown_last].pos == "nt"
         ):
             start, end = tokens[grown_first].start, tokens[grown_last].end
             mentions.append(NameMention("ORG", start, end, text[start:end]))

@@ -488,7 +488,12 @@ def protected_spans(text: str) -> list[tuple[int, int, str]]:
     spans = [(m.start, m.end, _PROTECTED_POS[m.entity_type]) for m in matches]
     spans += [(m.start(), m.end(), "m") for m in _DECIMAL.finditer(half_width)]
     spans += [(m.start(), m.end(), "t") for m in _DATE_PARTS.finditer(half_width)]
+    spans += [(m.start(), m.end(), "x") for m in _DASHES.finditer(text)]
     return _longest_first(spans)
+
+
+# A dash printed as several characters (———) is one punctuation mark.
+_DASHES = re.compile(r"—{2,}")
 
 
 # A number with a scale character: 3.3万部, 7亿人次.

@@ -152,7 +152,7 @@ def test_longer_pattern_wins_over_overlapping_ones(nlp) -> None:  # type: ignore
     [
         (
             "湖北省广播电视局局长张世华表示。",
-            [("LOC", "湖北省"), ("ORG", "广播电视局"), ("PERSON", "张世华")],
+            [("ORG", "湖北省广播电视局"), ("PERSON", "张世华")],
         ),
         ("中经记者 杨井鑫 北京报道", [("PERSON", "杨井鑫"), ("LOC", "北京")]),
         ("据交通银行(601328.SH)消息。", [("ORG", "交通银行"), ("TICKER", "601328.SH")]),

@@ -92,3 +92,9 @@ def test_is_place_token(word: str, expected: bool) -> None:
 def test_business_vocabulary_stays_one_token(word: str, nlp) -> None:  # type: ignore[no-untyped-def]
     text = f"今年{word}发展迅速。"
     assert word in [w for w, _ in nlp.tagger.tag(text)]
+
+
+def test_a_place_before_an_organisation_is_part_of_its_name(nlp) -> None:  # type: ignore[no-untyped-def]
+    assert ("ORG", "湖北省广播电视局", "湖北省广播电视局") in _names(
+        "湖北省广播电视局局长张世华表示。", nlp
+    )

@@ -203,3 +203,24 @@ def test_protected_spans_keep_offsets_inside_a_larger_text(nlp) -> None:  # type
         "消息",
     ]
     assert ("m", text.index("1.2"), text.index("。", start)) in tokens
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("国有企业加快改革。", ["国有", "企业"]),
+        ("信息技术发展迅速。", ["信息", "技术"]),
+        ("交通银行发布公告。", ["交通银行"]),  # a name is never split
+        ("微短剧产业发展。", ["微短剧"]),
+    ],
+)
+def test_compounds_of_two_common_words_are_two_tokens(nlp, text: str, words: list[str]) -> None:  # type: ignore[no-untyped-def]
+    got = [text[s:e] for _, s, e in tag_span(text, 0, len(text), tagger=nlp.tagger)]
+    assert got[: len(words)] == words
+
+
+def test_a_dash_of_several_characters_is_one_token(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = "共同创造美好的新世纪———二○○一年新年贺词"
+    got = [text[s:e] for _, s, e in tag_span(text, 0, len(text), tagger=nlp.tagger)]
+    assert "———" in got
+    assert "二○○一年" in got
