@@ -34,22 +34,9 @@ _ABBREVIATION_SIDES = frozenset("方军人侨胞")
 _ABBREVIATION_VERBS = frozenset("访来驻赴抵在离返援对")
 # Generic heads after a place inside one token: `中华民族`, `亚太地区`, `两岸关系`.
 _PLACE_HEADS = frozenset(
-    {
-        "民族",
-        "人民",
-        "地区",
-        "关系",
-        "经济",
-        "各国",
-        "国家",
-        "政府",
-        "两国",
-        "同胞",
-        "人",
-        "籍",
-        "方面",
-    }
-)
+    {"民族", "人民", "地区", "关系", "经济", "各国", "国家", "政府", "两国",
+     "同胞", "人", "籍", "方面"}
+)  # fmt: skip
 # Words after a person's name inside one token: `邓小平理论`, `江主席`, `周恩来总理`.
 _AFTER_NAME = (
     "理论", "思想", "同志", "主义", "主席", "总理", "副总理", "总书记", "书记", "总统", "委员长",
