@@ -512,6 +512,17 @@ def _continuation(rows: list[Row], idx: int, lexicon: Lexicon | None) -> int | N
     if not candidates:
         return None
     first = candidates[0]
+    # A complete paragraph set right after the cut (a box), with the line after it
+    # completing the word the cut split: the box is jumped over. Only one line ahead:
+    # further on, some line forms a word with the cut-off end by chance too often.
+    if len(candidates) > 1:
+        box, second = rows[first]["text"], rows[candidates[1]]["text"]
+        if (
+            is_terminated(box)
+            and not cuts_a_word(head, box, lexicon)
+            and cuts_a_word(head, second, lexicon)
+        ):
+            return candidates[1]
     if not _PARAGRAPH_OPENERS.match(rows[first]["text"]):
         return first
     # The next body line opens a paragraph of its own (`目前…`): a box set into the
@@ -557,11 +568,13 @@ def _join_article(rows: list[Row], lexicon: Lexicon | None) -> list[Row]:
 def join_fragments(units: pl.DataFrame, *, lexicon: Lexicon | None = None) -> pl.DataFrame:
     """Rejoin lines the layout cut mid-sentence, in reading order, within each article.
 
-    The continuation of a cut-off line is the next body line, unless that line opens a
-    paragraph of its own (`目前…`, `此外，…`): then it is the later line whose start
-    completes the word the cut split (`…提到了打` + `造新时代…`). Such a word alone is
-    weak evidence: by chance, some later line often forms one. Complete body paragraphs
-    jumped over on the way are boxes set into the column, so they become sidebars.
+    The continuation of a cut-off line is the next body line, unless that line is a
+    complete paragraph and the line after it completes the word the cut split
+    (`…跑赢债券市` | box | `场。…`), or the next line opens a paragraph of its own
+    (`目前…`, `此外，…`): then it is the later line that completes the word
+    (`…提到了打` + `造新时代…`). Such a word alone is weak evidence: by chance, some
+    later line often forms one. Complete body paragraphs jumped over on the way are
+    boxes set into the column, so they become sidebars.
     """
     return _by_article(units, lambda rows: _join_article(rows, lexicon))
 

@@ -562,10 +562,24 @@ def test_missed_headline_is_never_the_rest_of_a_cut_line() -> None:
 def test_cut_line_joins_the_next_line_even_when_a_later_one_forms_a_word_with_it(nlp) -> None:  # type: ignore[no-untyped-def]
     head = "该行表示，下一步将继续加大对"
     tail = "小微企业和个体工商户的信贷支持力度。"
+    between = "业内人士认为，这将有效缓解企业融资难题。"
     later = "外开放的力度，业内人士表示仍有空间。"  # 对 + 外开放 reads as 对外开放
-    lines = _lines(HEADLINE, BYLINE, LONG_BODY, head, tail, later)
+    lines = _lines(HEADLINE, BYLINE, LONG_BODY, head, tail, between, later)
     [draft] = rebuild_page(lines, lexicon=nlp.tagger)
-    assert [p.text for p in draft.paragraphs if p.kind == "body"][-2:] == [head + tail, later]
+    body = [p.text for p in draft.paragraphs if p.kind == "body"]
+    assert body[-3:] == [head + tail, between, later]
+
+
+def test_cut_line_jumps_one_complete_box_for_the_word_it_cut(nlp) -> None:  # type: ignore[no-untyped-def]
+    head = "黄金的表现远胜于股票和债券市"
+    box = "本年度预期单产为3.09吨每公顷，同比增长两成。"
+    tail = "场。即使是白银，也跑赢了大盘。"  # 市 + 场 reads as 市场
+    lines = _lines(HEADLINE, BYLINE, LONG_BODY, head, box, tail)
+    [draft] = rebuild_page(lines, lexicon=nlp.tagger)
+    assert [(p.kind, p.text) for p in draft.paragraphs][-2:] == [
+        ("body", head + tail),
+        ("sidebar", box),
+    ]
 
 
 def test_cut_line_skips_a_box_opening_its_own_paragraph_for_the_word_it_cut(nlp) -> None:  # type: ignore[no-untyped-def]
