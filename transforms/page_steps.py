@@ -499,6 +499,17 @@ def cuts_a_word(head: str, tail: str, lexicon: Lexicon | None) -> bool:
     return False
 
 
+# What follows a number cut at the end of a line: its unit or more digits (`18` | `万`).
+_NUMBER_TAIL = re.compile(r"^[\d.,万亿千百元%％年月日号个点倍家只股亩吨]")
+
+
+def _completes(head: str, tail: str, lexicon: Lexicon | None) -> bool:
+    """`tail` finishes the word or the number that `head` was cut in."""
+    if head and head[-1].isdigit() and _NUMBER_TAIL.match(tail):
+        return True
+    return cuts_a_word(head, tail, lexicon)
+
+
 def _continuation(rows: list[Row], idx: int, lexicon: Lexicon | None) -> int | None:
     """Index of the body line that continues the cut-off line at `idx`, if any."""
     head = rows[idx]["text"]
@@ -519,8 +530,8 @@ def _continuation(rows: list[Row], idx: int, lexicon: Lexicon | None) -> int | N
         box, second = rows[first]["text"], rows[candidates[1]]["text"]
         if (
             is_terminated(box)
-            and not cuts_a_word(head, box, lexicon)
-            and cuts_a_word(head, second, lexicon)
+            and not _completes(head, box, lexicon)
+            and _completes(head, second, lexicon)
         ):
             return candidates[1]
     if not _PARAGRAPH_OPENERS.match(rows[first]["text"]):

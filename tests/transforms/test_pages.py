@@ -675,3 +675,15 @@ def test_line_completing_a_cut_word_continues_the_paragraph(nlp) -> None:  # typ
     lines = _lines(HEADLINE, BYLINE, LONG_BODY, earlier, head, tail)
     [draft] = rebuild_page(lines, lexicon=nlp.tagger)
     assert draft.body.endswith(head + tail)
+
+
+def test_cut_number_jumps_one_complete_box_for_its_unit(nlp) -> None:  # type: ignore[no-untyped-def]
+    head = "非农就业人口增加20万，超过预期的18"
+    box = "本年度预期单产为3.09吨每公顷，同比增长两成。"
+    tail = "万，大幅高于前值。"
+    lines = _lines(HEADLINE, BYLINE, LONG_BODY, head, box, tail)
+    [draft] = rebuild_page(lines, lexicon=nlp.tagger)
+    assert [(p.kind, p.text) for p in draft.paragraphs][-2:] == [
+        ("body", head + tail),
+        ("sidebar", box),
+    ]
