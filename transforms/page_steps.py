@@ -130,7 +130,8 @@ _PARAGRAPH_OPENERS = re.compile(
 # A heading names a topic; a line opening with a conjunction or a pronoun starts a sentence.
 _CLAUSE_OPENERS = (
     "如果", "即便", "即使", "虽然", "尽管", "因为", "由于", "但是", "而且", "所以", "因此",
-    "我们", "我", "他们", "以上", "对于", "随着", "如果说", "当", "从",
+    "我们", "我", "他们", "以上", "对于", "随着", "如果说", "当", "从", "作为", "根据", "针对",
+    "为了", "按照", "通过", "据",
 )  # fmt: skip
 
 
@@ -544,11 +545,44 @@ def _continuation(rows: list[Row], idx: int, lexicon: Lexicon | None) -> int | N
     return first
 
 
+# A line ending on a colon or semicolon may still run on (`…唯一爆款：` | `新年伊始，…`);
+# it does not when the next line opens a quotation or the next item of a list.
+_PAUSES = ("：", ":", "；", ";")
+_OWN_PARAGRAPH = re.compile(
+    r"^(?:[“「《（(【]|[一二三四五六七八九十]+[是、）)]|第[一二三四五六七八九十]|\d+[、.)）]"
+    r"|[（(][一二三四五六七八九十\d]+[）)]|[①②③④⑤⑥⑦⑧⑨⑩])"
+)
+
+
+def _runs_on(rows: list[Row], idx: int) -> int | None:
+    """The next line continues a body line that ends on a pause (：；), if it does."""
+    row = rows[idx]
+    if row["repeat"] or not row["text"].endswith(_PAUSES):
+        return None
+    nxt = idx + 1
+    while nxt < len(rows) and rows[nxt].get("_joined"):
+        nxt += 1
+    if nxt >= len(rows):
+        return None
+    after = rows[nxt]
+    if after["kind"] != "body" or after["repeat"] or _OWN_PARAGRAPH.match(after["text"]):
+        return None
+    return nxt
+
+
 def _join_article(rows: list[Row], lexicon: Lexicon | None) -> list[Row]:
     for idx, row in enumerate(rows):
         if row.get("_joined") or row["kind"] != "body":
             continue
-        while not is_terminated(row["text"]):
+        while True:
+            if is_terminated(row["text"]):
+                runs_on = _runs_on(rows, idx)
+                if runs_on is None:
+                    break
+                row["text"] += rows[runs_on]["text"]
+                row["raw_lines"] = [*row["raw_lines"], *rows[runs_on]["raw_lines"]]
+                rows[runs_on]["_joined"] = True
+                continue
             if row["repeat"]:
                 # A repeat cut by the layout continues in the very next line, also a repeat.
                 nxt = idx + 1
@@ -578,6 +612,9 @@ def _join_article(rows: list[Row], lexicon: Lexicon | None) -> list[Row]:
 
 def join_fragments(units: pl.DataFrame, *, lexicon: Lexicon | None = None) -> pl.DataFrame:
     """Rejoin lines the layout cut mid-sentence, in reading order, within each article.
+
+    A line ending on a colon or semicolon runs on into the next body line unless that
+    line opens a quotation or a list item (`“…`, `一是…`, `（二）…`).
 
     The continuation of a cut-off line is the next body line, unless that line is a
     complete paragraph and the line after it completes the word the cut split
