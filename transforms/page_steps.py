@@ -141,9 +141,10 @@ _CONTINUING_STARTS = frozenset("的地得了着过们吗呢吧啊么，。、；
 
 # Words of running sentences, not of headings: 的/了/得 particles, pronouns, personal
 # names and 是 count one each; prepositions and conjunctions half (`机遇和挑战` is a
-# heading, `港交所对于这些…` is not).
+# heading, `港交所对于这些…` is not); adverbs and localisers less (`长期向好` is a heading,
+# `市场间轮动性将愈演愈` is not).
 _CLAUSE_TAGS = {"uj": 1.0, "ul": 1.0, "ud": 1.0, "uv": 1.0, "r": 1.0, "nr": 1.0, "nrfg": 1.0,
-                "nrt": 1.0, "p": 0.5, "c": 0.5}  # fmt: skip
+                "nrt": 1.0, "p": 0.5, "c": 0.5, "d": 0.4, "f": 0.4}  # fmt: skip
 
 
 def reads_as_clause(text: str, lexicon: Lexicon) -> bool:

@@ -626,6 +626,8 @@ def test_pullquote_in_two_lines_inside_a_cut_paragraph_is_a_repeat() -> None:
         ("银行信贷精准赋能", False),
         ("微短剧产业“蝶变”", False),
         ("机遇和挑战", False),
+        ("长期向好", False),
+        ("市场间轮动性将愈演愈", True),
     ],
 )
 def test_reads_as_clause(nlp, text: str, clause: bool) -> None:  # type: ignore[no-untyped-def]
