@@ -21,7 +21,7 @@ TWO_PART_TITLE = re.compile(r"[\u4e00-\u9fff”」》]\s+[\u4e00-\u9fff“「《
 MAX_HEADING_CHARS = 12
 _MAX_BYLINE_CHARS = 40
 
-_NAME_SEP = r"[\s\u3000、，,]+"
+_NAME_SEP = r"[\s\u3000、]+"
 _BYLINE_TAIL = re.compile(
     r"[\s\u3000]+(?:发自(?P<sent_from>[\u4e00-\u9fff]{2,6})(?:报道)?"
     r"|(?P<place>[\u4e00-\u9fff]{2,6}?)(?:报道|电))$"

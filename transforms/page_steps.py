@@ -546,11 +546,11 @@ def _continuation(rows: list[Row], idx: int, lexicon: Lexicon | None) -> int | N
     return first
 
 
-# A line ending on a colon or semicolon may still run on (`…唯一爆款：` | `新年伊始，…`);
-# it does not when the next line opens a quotation or the next item of a list.
+# A line ending on a colon or semicolon may still run on (`…唯一爆款：` | `新年伊始，…`,
+# `…记者称：` | `“第一，…”`); it does not when the next line opens a list item.
 _PAUSES = ("：", ":", "；", ";")
 _OWN_PARAGRAPH = re.compile(
-    r"^(?:[“「《（(【]|[一二三四五六七八九十]+[是、）)]|第[一二三四五六七八九十]|\d+[、.)）]"
+    r"^(?:[（(【]|[一二三四五六七八九十]+[是、）)]|第[一二三四五六七八九十]|\d+[、.)）]"
     r"|[（(][一二三四五六七八九十\d]+[）)]|[①②③④⑤⑥⑦⑧⑨⑩])"
 )
 
@@ -615,7 +615,7 @@ def join_fragments(units: pl.DataFrame, *, lexicon: Lexicon | None = None) -> pl
     """Rejoin lines the layout cut mid-sentence, in reading order, within each article.
 
     A line ending on a colon or semicolon runs on into the next body line unless that
-    line opens a quotation or a list item (`“…`, `一是…`, `（二）…`).
+    line opens a list item (`一是…`, `（二）…`, `1、…`).
 
     The continuation of a cut-off line is the next body line, unless that line is a
     complete paragraph and the line after it completes the word the cut split

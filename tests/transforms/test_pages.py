@@ -699,19 +699,25 @@ def test_cut_number_jumps_one_complete_box_for_its_unit(nlp) -> None:  # type: i
             ["合宜基金并不是近期唯一的爆款：", "新年伊始，华夏稳盛灵活配置混合基金同样受到追捧。"],
             ["合宜基金并不是近期唯一的爆款：新年伊始，华夏稳盛灵活配置混合基金同样受到追捧。"],
         ),
-        # A colon introducing a quotation or a list: paragraphs of their own.
+        # A quotation after a colon runs on too: 称：“…” is one paragraph in news prose.
         (
             ["该人士回复记者称：", "“监管目前还没有明确的规定。”"],
-            ["该人士回复记者称：", "“监管目前还没有明确的规定。”"],
+            ["该人士回复记者称：“监管目前还没有明确的规定。”"],
         ),
+        # A colon introducing a list: the items are paragraphs of their own.
         (
             ["主要措施包括：", "一是加大信贷投放力度；", "二是降低企业融资成本。"],
             ["主要措施包括：", "一是加大信贷投放力度；", "二是降低企业融资成本。"],
         ),
     ],
 )
-def test_a_line_ending_on_a_colon_runs_on_unless_a_quote_or_list_follows(
+def test_a_line_ending_on_a_colon_runs_on_unless_a_list_follows(
     lines: list[str], paragraphs: list[str]
 ) -> None:
     [draft] = rebuild_page(_lines(HEADLINE, BYLINE, LONG_BODY, *lines))
     assert [p.text for p in draft.paragraphs if p.kind == "body"][1:] == paragraphs
+
+
+@pytest.mark.parametrize("text", ["记者了解到，昔日新三板", "据记者了解，在江苏扬州"])
+def test_a_sentence_about_reporters_is_not_a_byline(text: str) -> None:
+    assert parse_byline(text) is None
