@@ -449,6 +449,22 @@ def _mark_article_repeats(rows: list[Row], lexicon: Lexicon | None) -> list[Row]
     return rows
 
 
+_SEAM = 4
+
+
+def _carries_on(texts: list[str], start: int, text: str, sources: list[str]) -> bool:
+    """The run goes on with the line above it: the source quotes them across the seam.
+
+    `…A股八成` | `个股出现下跌，…` where a pull-quote prints `A股八成个股出现下跌…`: the
+    run is the paragraph's own continuation and the pull-quote is the copy.
+    """
+    if start == 0:
+        return False
+    above = texts[start - 1]
+    seam = above[-_SEAM:] + text[:_SEAM]
+    return len(seam) == 2 * _SEAM and any(seam in source for source in sources)
+
+
 def _mark_boxed_runs(chain: list[Row], sources: Callable[[str], list[str]], after: str) -> None:
     """Repeats set inside a paragraph cut by the layout: `p0 | quote | p1`.
 
@@ -472,7 +488,7 @@ def _mark_boxed_runs(chain: list[Row], sources: Callable[[str], list[str]], afte
             if run[-1] == len(chain) - 1 and not is_repeat_of(text, [after]):
                 rest += after
             found_in = sources(text) + ([rest] if len(rest) > len(text) else [])
-            if is_repeat_of(text, found_in):
+            if is_repeat_of(text, found_in) and not _carries_on(texts, start, text, found_in):
                 for k in run:
                     chain[k]["repeat"] = True
 

@@ -721,3 +721,14 @@ def test_a_line_ending_on_a_colon_runs_on_unless_a_list_follows(
 @pytest.mark.parametrize("text", ["记者了解到，昔日新三板", "据记者了解，在江苏扬州"])
 def test_a_sentence_about_reporters_is_not_a_byline(text: str) -> None:
     assert parse_byline(text) is None
+
+
+def test_a_piece_quoted_across_its_seam_continues_the_line_above() -> None:
+    # The pull-quote prints the sentence across the layout's cut (营收同比|增长…), so
+    # the second piece is the paragraph's own continuation, not a copy of the quote.
+    head = "2010年全球电子产业步入全面复苏，整个行业的景气状况超出预期。营收同比"
+    piece = "增长92.51%，归母净利润同比增长389.68%。"
+    quote = "营收同比增长92.51%，归母净利润同比增长389.68%，双双创下了上市以来的新高。"
+    lines = _lines(HEADLINE, BYLINE, LONG_BODY, head, piece, "多方角力", LONG_BODY, quote)
+    [draft] = rebuild_page(lines)
+    assert (head + piece) in draft.body.split("\n")
