@@ -285,7 +285,17 @@ def _assign_articles(rows: list[Row]) -> None:
         row["article"] = article
 
 
-def _missed_headline(rows: list[Row]) -> int | None:
+def _cut_before(rows: list[Row], i: int, lexicon: Lexicon | None) -> bool:
+    """The line is a paragraph's first piece: the body line after it completes its word."""
+    after = rows[i + 1] if i + 1 < len(rows) else None
+    return (
+        after is not None
+        and after["kind"] == "body"
+        and cuts_a_word(rows[i]["text"], after["text"], lexicon)
+    )
+
+
+def _missed_headline(rows: list[Row], lexicon: Lexicon | None = None) -> int | None:
     """A heading that must be a headline: its article would otherwise have two bylines.
 
     When an article's byline and lead are printed after its body, nothing above the
@@ -303,7 +313,9 @@ def _missed_headline(rows: list[Row]) -> int | None:
             candidates = [
                 i
                 for i in range(first + 1, second)
-                if _could_head(rows[i]) and not _continues(rows[i - 1], rows[i])
+                if _could_head(rows[i])
+                and not _continues(rows[i - 1], rows[i])
+                and not _cut_before(rows, i, lexicon)
             ]
             if candidates:
                 return max(candidates, key=lambda i: (_headline_score(rows[i]["text"]), -i))
@@ -339,11 +351,11 @@ def _headline_score(text: str) -> tuple[bool, int]:
     return _HEADLINE_MARKS.search(text) is not None, len(text)
 
 
-def split_articles(units: pl.DataFrame) -> pl.DataFrame:
+def split_articles(units: pl.DataFrame, *, lexicon: Lexicon | None = None) -> pl.DataFrame:
     """A new article starts at each headline; lines before the first one form article 0."""
     rows = _rows(units)
     _assign_articles(rows)
-    while (missed := _missed_headline(rows)) is not None:
+    while (missed := _missed_headline(rows, lexicon)) is not None:
         rows[missed]["kind"] = "headline"
         _assign_articles(rows)
     return _frame(rows)

@@ -126,7 +126,7 @@ def _fold_bodyless_lead(drafts: list[ArticleDraft]) -> list[ArticleDraft]:
 def page_units(lines: Iterable[Line], *, lexicon: Lexicon | None = None) -> pl.DataFrame:
     """The unit frame of a page after every step: for inspection and evaluation."""
     units = classify_units(normalize_units(split_units(list(lines))))
-    units = split_articles(resolve_titles(units, lexicon=lexicon))
+    units = split_articles(resolve_titles(units, lexicon=lexicon), lexicon=lexicon)
     units = join_fragments(mark_repeats(units, lexicon=lexicon), lexicon=lexicon)
     return order_reading(name_repeats(units))
 

@@ -732,3 +732,24 @@ def test_a_piece_quoted_across_its_seam_continues_the_line_above() -> None:
     lines = _lines(HEADLINE, BYLINE, LONG_BODY, head, piece, "多方角力", LONG_BODY, quote)
     [draft] = rebuild_page(lines)
     assert (head + piece) in draft.body.split("\n")
+
+
+def test_missed_headline_is_never_a_paragraphs_first_piece(nlp) -> None:  # type: ignore[no-untyped-def]
+    # Two bylines in one article: a headline was missed between them. `PP：…成本支`
+    # has a headline's colon, but the next line completes its word (支|撑).
+    drafts = rebuild_page(
+        _lines(
+            HEADLINE,
+            BYLINE,
+            LONG_BODY,
+            "PP：扩能放缓成本支",
+            "撑，价格重心有望上移。",
+            "县域消费潜力释放农商行信用卡激战",
+            "其次，海外业务的收入大幅增加。",
+            "再次，成本控制得当。",
+            "每经记者 李娜 发自上海",
+            "正文第二篇。",
+        ),
+        lexicon=nlp.tagger,
+    )
+    assert [d.headline for d in drafts] == [HEADLINE, "县域消费潜力释放农商行信用卡激战"]
