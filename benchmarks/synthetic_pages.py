@@ -138,13 +138,14 @@ def _without_repeated_sentences(paragraphs: list[str]) -> list[str]:
     Left in, the truth would call both copies body where the rules, which keep each
     sentence of the body once, call the shorter or later one a repeat.
     """
-    keys = [[_WS.sub("", s) for s in split_sentences(p)] for p in paragraphs]
+    split = [split_sentences(p) for p in paragraphs]
+    keys = [[_WS.sub("", s) for s in sentences] for sentences in split]
     everything = [k for ks in keys for k in ks]
     seen: set[str] = set()
     kept = []
-    for paragraph, paragraph_keys in zip(paragraphs, keys, strict=True):
+    for paragraph_sentences, paragraph_keys in zip(split, keys, strict=True):
         sentences = []
-        for sentence, key in zip(split_sentences(paragraph), paragraph_keys, strict=True):
+        for sentence, key in zip(paragraph_sentences, paragraph_keys, strict=True):
             inside_longer = any(key in other and len(other) > len(key) for other in everything)
             if len(key) < 8 or not (key in seen or inside_longer):
                 sentences.append(sentence)

@@ -35,13 +35,15 @@ class Keyword:
     weight: float
 
 
+def is_candidate_word(
+    word: str, pos: str, allowed: frozenset[str], stopwords: frozenset[str]
+) -> bool:
+    """May rank as a keyword: a content word of two or more characters, not a number."""
+    return pos in allowed and len(word) >= 2 and word not in stopwords and not word.isdigit()
+
+
 def _is_candidate(tok: Token, allowed: frozenset[str], stopwords: frozenset[str]) -> bool:
-    return (
-        tok.pos in allowed
-        and len(tok.token) >= 2
-        and tok.token not in stopwords
-        and not tok.token.isdigit()
-    )
+    return is_candidate_word(tok.token, tok.pos, allowed, stopwords)
 
 
 def _ranked(scores: Mapping[str, float], method: str, top_k: int) -> list[Keyword]:
@@ -69,13 +71,16 @@ def document_frequencies(
 ) -> pl.DataFrame:
     """One partition's `doc_freq` rows from its curated `tokens` table."""
     n_docs = tokens["article_id"].n_unique()
-    counted = (
-        tokens.filter(
-            pl.col("pos").is_in(list(CONTENT_POS))
-            & (pl.col("token").str.len_chars() >= 2)
-            & ~pl.col("token").is_in(list(stopwords))
-            & ~pl.col("token").str.contains(r"^\d+$")
+    # The words `candidate_words` counts, judged once per distinct (word, tag).
+    pairs = tokens.select("token", "pos").unique()
+    keep = pairs.filter(
+        pl.Series(
+            [is_candidate_word(w, p, CONTENT_POS, stopwords) for w, p in pairs.iter_rows()],
+            dtype=pl.Boolean,
         )
+    )
+    counted = (
+        tokens.join(keep, on=["token", "pos"])
         .group_by("token")
         .agg(pl.col("article_id").n_unique().alias("df"))
         .rename({"token": "word"})

@@ -313,13 +313,12 @@ def build_tables(
     """
     cols = _Columns()
     tokens = [_add_article(cols, art, run_id=run_id, nlp=nlp) for art in articles]
-    df: Counter[str] = Counter(corpus_df or {})
     batch: Counter[str] = Counter()
     for article_tokens in tokens:
         batch.update(candidate_words(article_tokens, nlp.stopwords))
-    df.update(batch)
+    earlier = corpus_df or {}
     idf = corpus_idf(
-        {w: df[w] for w in batch},
+        {w: n + earlier.get(w, 0) for w, n in batch.items()},
         corpus_docs + len(articles),
         prior=nlp.idf,
         default_idf=nlp.default_idf,

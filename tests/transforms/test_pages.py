@@ -570,30 +570,6 @@ def test_cut_line_joins_the_next_line_even_when_a_later_one_forms_a_word_with_it
     assert body[-3:] == [head + tail, between, later]
 
 
-def test_cut_line_jumps_one_complete_box_for_the_word_it_cut(nlp) -> None:  # type: ignore[no-untyped-def]
-    head = "黄金的表现远胜于股票和债券市"
-    box = "本年度预期单产为3.09吨每公顷，同比增长两成。"
-    tail = "场。即使是白银，也跑赢了大盘。"  # 市 + 场 reads as 市场
-    lines = _lines(HEADLINE, BYLINE, LONG_BODY, head, box, tail)
-    [draft] = rebuild_page(lines, lexicon=nlp.tagger)
-    assert [(p.kind, p.text) for p in draft.paragraphs][-2:] == [
-        ("body", head + tail),
-        ("sidebar", box),
-    ]
-
-
-def test_cut_line_skips_a_box_opening_its_own_paragraph_for_the_word_it_cut(nlp) -> None:  # type: ignore[no-untyped-def]
-    head = "该行表示，下一步将继续加大对"
-    box = "目前国内微短剧产业直逼千亿元规模。"
-    tail = "外开放的力度，业内人士表示仍有空间。"
-    lines = _lines(HEADLINE, BYLINE, LONG_BODY, head, box, tail)
-    [draft] = rebuild_page(lines, lexicon=nlp.tagger)
-    assert [(p.kind, p.text) for p in draft.paragraphs][-2:] == [
-        ("body", head + tail),
-        ("sidebar", box),
-    ]
-
-
 def test_pullquote_in_two_lines_inside_a_cut_paragraph_is_a_repeat() -> None:
     # The quote's lines run on from the cut-off line above, and it quotes the paragraph
     # it interrupts.
@@ -679,18 +655,6 @@ def test_line_completing_a_cut_word_continues_the_paragraph(nlp) -> None:  # typ
     assert draft.body.endswith(head + tail)
 
 
-def test_cut_number_jumps_one_complete_box_for_its_unit(nlp) -> None:  # type: ignore[no-untyped-def]
-    head = "非农就业人口增加20万，超过预期的18"
-    box = "本年度预期单产为3.09吨每公顷，同比增长两成。"
-    tail = "万，大幅高于前值。"
-    lines = _lines(HEADLINE, BYLINE, LONG_BODY, head, box, tail)
-    [draft] = rebuild_page(lines, lexicon=nlp.tagger)
-    assert [(p.kind, p.text) for p in draft.paragraphs][-2:] == [
-        ("body", head + tail),
-        ("sidebar", box),
-    ]
-
-
 @pytest.mark.parametrize(
     ("lines", "paragraphs"),
     [
@@ -753,3 +717,37 @@ def test_missed_headline_is_never_a_paragraphs_first_piece(nlp) -> None:  # type
         lexicon=nlp.tagger,
     )
     assert [d.headline for d in drafts] == [HEADLINE, "县域消费潜力释放农商行信用卡激战"]
+
+
+@pytest.mark.parametrize(
+    ("head", "box", "tail"),
+    [
+        # A complete paragraph set in the cut, the line after it completing the cut word.
+        (
+            "黄金的表现远胜于股票和债券市",
+            "本年度预期单产为3.09吨每公顷，同比增长两成。",
+            "场。即使是白银，也跑赢了大盘。",
+        ),
+        # A number cut before its unit.
+        (
+            "非农就业人口增加20万，超过预期的18",
+            "本年度预期单产为3.09吨每公顷，同比增长两成。",
+            "万，大幅高于前值。",
+        ),
+        # A box opening a paragraph of its own (目前…), the word completed further on.
+        (
+            "该行表示，下一步将继续加大对",
+            "目前国内微短剧产业直逼千亿元规模。",
+            "外开放的力度，业内人士表示仍有空间。",
+        ),
+    ],
+)
+def test_cut_line_jumps_a_box_for_the_line_that_completes_it(
+    nlp, head: str, box: str, tail: str
+) -> None:  # type: ignore[no-untyped-def]
+    lines = _lines(HEADLINE, BYLINE, LONG_BODY, head, box, tail)
+    [draft] = rebuild_page(lines, lexicon=nlp.tagger)
+    assert [(p.kind, p.text) for p in draft.paragraphs][-2:] == [
+        ("body", head + tail),
+        ("sidebar", box),
+    ]

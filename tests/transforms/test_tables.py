@@ -191,6 +191,16 @@ def test_paragraph_without_raw_lines_has_null_range(nlp) -> None:  # type: ignor
 # --- sentences, tokens, entities ---------------------------------------------------------
 
 
+def _sentence_spans(tables: dict[str, pl.DataFrame]) -> dict[tuple[str, int], tuple[int, int]]:
+    """(article_id, sentence_idx) -> the sentence's (start, end) in its article text."""
+    return {
+        (a, i): (s, e)
+        for a, i, s, e in tables["sentences"]
+        .select("article_id", "sentence_idx", "start", "end")
+        .iter_rows()
+    }
+
+
 def test_sentences_index_text_and_stay_in_a_body_paragraph(tables: dict[str, pl.DataFrame]) -> None:
     texts = _texts(tables)
     kinds = {
@@ -219,12 +229,7 @@ def test_sentence_idx_is_dense_per_article(tables: dict[str, pl.DataFrame]) -> N
 
 def test_tokens_index_text_and_cover_every_non_blank_char(tables: dict[str, pl.DataFrame]) -> None:
     texts = _texts(tables)
-    spans = {
-        (a, i): (s, e)
-        for a, i, s, e in tables["sentences"]
-        .select("article_id", "sentence_idx", "start", "end")
-        .iter_rows()
-    }
+    spans = _sentence_spans(tables)
     covered: dict[str, set[int]] = {a: set() for a in texts}
     for row in tables["tokens"].iter_rows(named=True):
         article_id = row["article_id"]
@@ -240,12 +245,7 @@ def test_tokens_index_text_and_cover_every_non_blank_char(tables: dict[str, pl.D
 
 def test_entities_index_text_within_their_sentence(tables: dict[str, pl.DataFrame]) -> None:
     texts = _texts(tables)
-    spans = {
-        (a, i): (s, e)
-        for a, i, s, e in tables["sentences"]
-        .select("article_id", "sentence_idx", "start", "end")
-        .iter_rows()
-    }
+    spans = _sentence_spans(tables)
     for row in tables["entities"].iter_rows(named=True):
         assert texts[row["article_id"]][row["start"] : row["end"]] == row["text"]
         s, e = spans[(row["article_id"], row["sentence_idx"])]
