@@ -876,11 +876,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = evaluate(root, args.parts, args.limit)
     report = markdown_report(result)
     print(report)
-    if args.json:
+    if args.json and not _measured(result):
+        # Without the corpus nothing was scored: keep the recorded figures as they are.
+        print(f"\nnothing measured; {args.json} left as it was")
+    elif args.json:
         write_json(result, args.json, limit=args.limit, parts=args.parts, targets=_targets())
         args.json.with_suffix(".md").write_text(report + "\n", encoding="utf-8")
         print(f"\nwrote {args.json} and {args.json.with_suffix('.md')}")
     return 0
+
+
+def _measured(result: object) -> bool:
+    """Some part scored a system (its results carry `systems`)."""
+    if isinstance(result, dict):
+        return "systems" in result or any(_measured(v) for v in result.values())
+    return False
 
 
 def _targets() -> dict[str, float]:
