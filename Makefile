@@ -10,7 +10,7 @@ export UV_PYTHON := $(PYTHON)
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install run test check lint format clean eval eval-pages eval-dedupe
+.PHONY: install run server serve config test check lint format clean eval eval-pages eval-dedupe
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -24,6 +24,15 @@ install: .venv/.synced  ## install the locked dependencies and the zhnews comman
 
 run: install  ## curate the bundled sample (data/raw) into data/curated
 	$(UV) run --locked zhnews run --raw data/raw --curated data/curated
+
+server: install  ## a Prefect server on 127.0.0.1:4200, its database under .prefect/
+	$(UV) run --locked zhnews server
+
+serve: install  ## register and serve the nightly and backfill deployments (needs `make server`)
+	$(UV) run --locked zhnews serve
+
+config: install  ## print the effective settings and where each comes from
+	$(UV) run --locked zhnews config
 
 lint: install  ## ruff and mypy on the code
 	$(UV) run --locked ruff check .

@@ -1,14 +1,18 @@
-"""The `zhnews` command."""
+"""The `zhnews` command: run, backfill, serve, server, config."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
 app = typer.Typer(
     help="Chinese news text to validated, partitioned Parquet.",
@@ -22,12 +26,17 @@ EXIT_FAILED = 2
 
 
 def _quiet_defaults() -> None:
-    """No telemetry from a batch job; set before Prefect is imported."""
+    """No telemetry from a batch job; Prefect reads these when it is first imported."""
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # A fresh Prefect home migrates its database first; on a small machine that alone
     # can outlast Prefect's 20 s default.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+
+
+_quiet_defaults()
+
+from flows.settings import CONFIG_ENV, Settings, describe, load_settings  # noqa: E402
 
 
 def _parse_day(value: str | None) -> date | None:
@@ -39,22 +48,34 @@ def _parse_day(value: str | None) -> date | None:
         raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from err
 
 
+def _counts(value: object) -> str:
+    assert isinstance(value, dict)
+    return ", ".join(f"{key} {count}" for key, count in value.items())
+
+
+def _rows(value: object) -> list[dict[str, Any]]:
+    return value if isinstance(value, list) else []
+
+
 def format_summary(result: dict[str, object]) -> str:
     rows = result["rows"]
     reasons = result["reasons"]
     assert isinstance(rows, dict) and isinstance(reasons, dict)
     lines = [
-        f"run {result['run_id']}: {result['status']} in {result['seconds']:.1f}s"
+        f"{result.get('flow_name', 'run')} {result['run_id']}: {result['status']} "
+        f"in {result['seconds']:.1f}s"
         + (
             f" ({result['wall_seconds']:.1f}s with Prefect start-up)"
             if "wall_seconds" in result
             else ""
         ),
-        f"  partitions  {result['partitions']} processed, {result['partitions_failed']} failed, "
-        f"{result['partitions_removed']} removed",
+        f"  partitions  {result['partitions']} processed"
+        + (f" ({_counts(result.get('planned'))})" if result.get("planned") else "")
+        + f", {result.get('partitions_skipped', 0)} up to date, "
+        f"{result['partitions_failed']} failed, {result['partitions_removed']} removed",
         f"  files       {result['files_seen']} seen: {result['files_curated']} curated, "
         f"{result['files_quarantined']} quarantined, {result['files_ignored']} ignored, "
-        f"{result['files_failed']} failed",
+        f"{result['files_failed']} failed, {result.get('files_unchanged', 0)} unchanged",
         f"  records     {result['records_curated']} curated, "
         f"{result['records_quarantined']} quarantined (JSONL lines)",
         f"  articles    {rows.get('articles', 0)}",
@@ -62,61 +83,87 @@ def format_summary(result: dict[str, object]) -> str:
     ]
     if reasons:
         lines.append("  quarantine  " + ", ".join(f"{r} {n}" for r, n in sorted(reasons.items())))
+    slow = sorted(
+        (line for line in _rows(result.get("lines")) if line["status"] == "curated"),
+        key=lambda line: -float(line["seconds"]),
+    )[:3]
+    if len(slow) > 1:
+        lines.append(
+            "  slowest     "
+            + ", ".join(f"{s['source']}/{s['pub_date']} {s['seconds']}s" for s in slow)
+        )
     failures = result.get("failures") or []
     assert isinstance(failures, list)
     lines.extend(f"  FAILED      {message}" for message in failures)
     return "\n".join(lines)
 
 
+def _settings(**flags: Any) -> Settings:
+    """Effective settings, or a clear message and exit code 2 when they are invalid."""
+    try:
+        return load_settings(**flags)
+    except (ValidationError, FileNotFoundError, ValueError) as err:
+        typer.echo(f"error: invalid configuration: {err}", err=True)
+        raise typer.Exit(EXIT_FAILED) from err
+
+
 @app.callback()
-def _commands() -> None:
+def _commands(
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help=f"TOML config file (default: ./zhnews.toml when present; also ${CONFIG_ENV}).",
+        ),
+    ] = None,
+) -> None:
     """Chinese news text to validated, partitioned Parquet."""
+    if config is not None:
+        os.environ[CONFIG_ENV] = str(config)
 
 
 RawOption = Annotated[
-    Path, typer.Option("--raw", envvar="ZHNEWS_RAW", help="Raw root: <source>/<YYYY-MM-DD>/<file>.")
+    Path | None,
+    typer.Option("--raw", help="Raw root: <source>/<YYYY-MM-DD>/<file> (env ZHNEWS_RAW)."),
 ]
 CuratedOption = Annotated[
-    Path, typer.Option("--curated", envvar="ZHNEWS_CURATED", help="Curated Parquet root.")
+    Path | None,
+    typer.Option("--curated", help="Curated Parquet root (env ZHNEWS_CURATED)."),
+]
+SourceOption = Annotated[
+    str | None, typer.Option("--source", help="Only this source (a raw root folder).")
+]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Rebuild partitions even when they are up to date.")
+]
+MaxFileOption = Annotated[
+    float | None,
+    typer.Option(help="Files larger than this many MB are quarantined as too_large."),
+]
+LockTimeoutOption = Annotated[
+    float | None,
+    typer.Option(help="Seconds to wait for another run to release the curated root."),
 ]
 
 
-@app.command()
-def run(
-    raw: RawOption = Path("data/raw"),
-    curated: CuratedOption = Path("data/curated"),
-    since: Annotated[
-        str | None, typer.Option(help="First publication date to process (YYYY-MM-DD).")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option(help="Last publication date to process (YYYY-MM-DD).")
-    ] = None,
-    max_file_mb: Annotated[
-        float, typer.Option(help="Files larger than this are quarantined as too_large.")
-    ] = 64.0,
-    lock_timeout: Annotated[
-        float, typer.Option(help="Seconds to wait for another run to release the curated root.")
-    ] = 3600.0,
-) -> None:
-    """Curate the raw tree into Parquet tables, printing a summary at the end."""
-    first, last = _parse_day(since), _parse_day(until)
-    if first and last and first > last:
-        raise typer.BadParameter("--since is after --until")
-    if not raw.is_dir():
-        typer.echo(f"error: raw root {raw} is not a directory", err=True)
+def _execute(run: Any, settings: Settings, **parameters: Any) -> None:
+    """Run a flow in this process and exit with 0 (done), 1 (partial) or 2 (failed)."""
+    if not settings.raw.is_dir():
+        typer.echo(f"error: raw root {settings.raw} is not a directory", err=True)
         raise typer.Exit(EXIT_FAILED)
-    _quiet_defaults()
     started = time.perf_counter()
-    from flows.pipeline import run_pipeline
+    from flows import pipeline
 
     try:
-        result = run_pipeline(
-            raw_root=str(raw),
-            curated_root=str(curated),
-            since=first,
-            until=last,
-            max_file_bytes=int(max_file_mb * 1024 * 1024),
-            lock_timeout=lock_timeout,
+        result = pipeline.call(
+            getattr(pipeline, run),
+            raw_root=str(settings.raw),
+            curated_root=str(settings.curated),
+            max_file_bytes=settings.max_file_bytes,
+            lock_timeout=settings.lock_timeout,
+            retries=settings.retries,
+            retry_delay=settings.retry_delay,
+            **parameters,
         )
     except Exception as err:
         typer.echo(f"error: run failed: {type(err).__name__}: {err}", err=True)
@@ -124,6 +171,142 @@ def run(
     result["wall_seconds"] = time.perf_counter() - started
     typer.echo(format_summary(result))
     raise typer.Exit(EXIT_PARTIAL if result["status"] == "partial" else EXIT_OK)
+
+
+@app.command()
+def run(
+    raw: RawOption = None,
+    curated: CuratedOption = None,
+    since: Annotated[
+        str | None, typer.Option(help="First publication date to process (YYYY-MM-DD).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Last publication date to process (YYYY-MM-DD).")
+    ] = None,
+    source: SourceOption = None,
+    force: ForceOption = False,
+    max_file_mb: MaxFileOption = None,
+    lock_timeout: LockTimeoutOption = None,
+) -> None:
+    """Curate every partition that is new or changed (all of them with --force)."""
+    first, last = _parse_day(since), _parse_day(until)
+    if first and last and first > last:
+        raise typer.BadParameter("--since is after --until")
+    settings = _settings(
+        raw=raw, curated=curated, max_file_mb=max_file_mb, lock_timeout=lock_timeout
+    )
+    _execute("run_pipeline", settings, since=first, until=last, source=source, force=force)
+
+
+@app.command()
+def backfill(
+    start: Annotated[str, typer.Option(help="First publication date (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option(help="Last publication date (YYYY-MM-DD).")],
+    raw: RawOption = None,
+    curated: CuratedOption = None,
+    source: SourceOption = None,
+    force: ForceOption = False,
+    max_file_mb: MaxFileOption = None,
+    lock_timeout: LockTimeoutOption = None,
+) -> None:
+    """Bring every partition in [start, end] up to date, in date order; no server needed.
+
+    Rerunning an interrupted backfill (with the same dates, source and --force) skips what
+    it already did.
+    """
+    first, last = _parse_day(start), _parse_day(end)
+    assert first is not None and last is not None
+    if first > last:
+        raise typer.BadParameter("--start is after --end")
+    settings = _settings(
+        raw=raw, curated=curated, max_file_mb=max_file_mb, lock_timeout=lock_timeout
+    )
+    _execute("backfill", settings, start=first, end=last, source=source, force=force)
+
+
+@app.command()
+def serve(
+    raw: RawOption = None,
+    curated: CuratedOption = None,
+    schedule: Annotated[
+        str | None, typer.Option(help="Cron of the nightly deployment (env ZHNEWS_SCHEDULE).")
+    ] = None,
+    timezone: Annotated[
+        str | None, typer.Option(help="Time zone of the cron (env ZHNEWS_TIMEZONE).")
+    ] = None,
+) -> None:
+    """Register the nightly and backfill deployments with a Prefect server and serve them."""
+    settings = _settings(raw=raw, curated=curated, schedule=schedule, timezone=timezone)
+    _quiet_defaults()
+    from flows.deployments import NoServer, api_url, check_server
+
+    url = api_url(settings)
+    os.environ["PREFECT_API_URL"] = url
+    try:
+        check_server(url)
+    except NoServer as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(EXIT_FAILED) from err
+    from flows.deployments import serve_deployments
+
+    typer.echo(
+        f"serving nightly/{settings.deployment} ({settings.schedule}, {settings.timezone}) "
+        f"and backfill/{settings.deployment} at {url}\n"
+        f"  raw {settings.raw.resolve()}\n  curated {settings.curated.resolve()}"
+    )
+    serve_deployments(settings)
+
+
+@app.command()
+def server(
+    port: Annotated[int | None, typer.Option(help="Port (env ZHNEWS_SERVER_PORT).")] = None,
+    prefect_home: Annotated[
+        Path | None,
+        typer.Option(help="PREFECT_HOME for the server's database (env ZHNEWS_PREFECT_HOME)."),
+    ] = None,
+) -> None:
+    """Start a Prefect server on 127.0.0.1 with its SQLite database under PREFECT_HOME.
+
+    PREFECT_API_DATABASE_CONNECTION_URL, when set, is passed on (e.g. PostgreSQL).
+    """
+    settings = _settings(server_port=port, prefect_home=prefect_home)
+    home = settings.prefect_home.resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
+    env.pop("PREFECT_API_URL", None)
+    typer.echo(
+        f"Prefect server on http://127.0.0.1:{settings.server_port} (PREFECT_HOME={home}); "
+        f"export PREFECT_API_URL=http://127.0.0.1:{settings.server_port}/api"
+    )
+    command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
+    command += ["--port", str(settings.server_port)]
+    try:
+        raise typer.Exit(subprocess.call(command, env=env))
+    except KeyboardInterrupt:
+        raise typer.Exit(EXIT_OK) from None
+
+
+@app.command()
+def config(
+    raw: RawOption = None,
+    curated: CuratedOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print the effective settings and where each comes from."""
+    flags = {"raw": raw, "curated": curated}
+    settings = _settings(**flags)
+    rows = describe(settings, {name for name, value in flags.items() if value is not None})
+    if as_json:
+        typer.echo(json.dumps({name: value for name, value, _ in rows}, indent=1))
+        return
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, origin in rows:
+        typer.echo(f"{name:<{width}}  {value}  ({origin})")
 
 
 def main() -> None:

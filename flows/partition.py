@@ -5,7 +5,9 @@ Plain functions, no Prefect: the flow wraps them in tasks, and tests call them d
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -14,6 +16,15 @@ import polars as pl
 
 from flows.io import parquet
 from flows.io.raw import Rejected, read_raw_file
+from flows.io.state import (
+    FileStamp,
+    PartitionState,
+    Versions,
+    current_versions,
+    now,
+    stamp_files,
+    state_file,
+)
 from schemas.tables import DocFreq, Quarantine
 from schemas.validation import validate_tables
 from transforms.dedupe import ORDER_COLUMNS, assign_duplicates
@@ -50,6 +61,10 @@ class PartitionReport:
     records_quarantined: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     reasons: dict[str, int] = field(default_factory=dict)
+    # Articles by text_quality, and how many repeat an earlier article.
+    quality: dict[str, int] = field(default_factory=dict)
+    duplicates: int = 0
+    seconds: float = 0.0
 
 
 def quarantine_frame(rejections: list[Rejected], run_id: str) -> pl.DataFrame:
@@ -76,17 +91,26 @@ def curate_partition(
     run_id: str,
     nlp: NlpModels,
     max_file_bytes: int,
+    stamps: Mapping[str, FileStamp] | None = None,
+    versions: Versions | None = None,
     dedupe_days: int = DEDUPE_DAYS,
 ) -> PartitionReport:
-    """Rebuild every table of one partition from its raw files and swap it in atomically."""
+    """Rebuild every table of one partition from its raw files and swap it in atomically,
+    together with the record of what it was built from (`stamps`, `versions`; taken now
+    when not given)."""
+    started = time.perf_counter()
+    stamps = stamps if stamps is not None else stamp_files(raw_root, files)
+    versions = versions or current_versions()
     report = PartitionReport(source, pub_date, files_seen=len(files))
     rejections: list[Rejected] = []
     articles: list[SourceArticle] = []
+    read_hashes: dict[str, str] = {}
     for rel_path in files:
         raw = read_raw_file(raw_root, rel_path, max_bytes=max_file_bytes)
         if isinstance(raw, Rejected):
             rejections.append(raw)
             continue
+        read_hashes[rel_path] = raw.sha256
         doc = RawDocument(rel_path, source, pub_date, raw.text, raw.encoding, raw.sha256)
         doc_articles, doc_rejections = document_articles(doc, lexicon=nlp.tagger)
         articles.extend(doc_articles)
@@ -155,20 +179,51 @@ def curate_partition(
         DOC_FREQ_TABLE: doc_freq,
     }
     report.rows = {table: frame.height for table, frame in frames.items()}
+    report.quality = dict(Counter(tables["articles"]["text_quality"].to_list()))
+    report.duplicates = tables["articles"]["duplicate_of"].drop_nulls().len()
+    state = PartitionState(
+        source=source,
+        pub_date=pub_date,
+        # The hash of the bytes actually read wins: the file may have changed since listing.
+        files={
+            name: FileStamp(read_hashes.get(name, stamp.sha256), stamp.size, stamp.mtime_ns)
+            for name, stamp in stamps.items()
+            if name in files
+        },
+        versions=versions,
+        run_id=run_id,
+        curated_at=now(),
+        rows=report.rows,
+    )
     targets = parquet.partition_files(curated_root, CURATED_TABLES, source, pub_date)
-    parquet.commit(curated_root, {targets[t]: frames[t] for t in CURATED_TABLES})
+    contents: dict[Path, pl.DataFrame | bytes | None] = {
+        targets[t]: frames[t] for t in CURATED_TABLES
+    }
+    contents[state_file(curated_root, source, pub_date)] = state.to_json()
+    parquet.commit(curated_root, contents)
+    report.seconds = time.perf_counter() - started
     return report
 
 
 def remove_partition(curated_root: Path, source: str, pub_date: date) -> None:
     """Drop a partition whose raw folder is gone, atomically like any other replacement."""
     targets = parquet.partition_files(curated_root, CURATED_TABLES, source, pub_date)
-    parquet.commit(curated_root, dict.fromkeys(targets.values()))
+    contents: dict[Path, pl.DataFrame | bytes | None] = dict.fromkeys(targets.values())
+    contents[state_file(curated_root, source, pub_date)] = None
+    parquet.commit(curated_root, contents)
 
 
 def write_undated_quarantine(curated_root: Path, rejections: list[Rejected], run_id: str) -> int:
-    """Files the layout rules out have no partition: they share one file, rewritten each run."""
+    """Files the layout rules out have no partition: they share one file, rewritten when the
+    set of such files or their reasons change."""
     target = parquet.partition_file(curated_root, QUARANTINE_TABLE, None, parquet.UNDATED_FILE)
     frame = quarantine_frame(rejections, run_id) if rejections else None
+    key = ["raw_path", "record", "reason", "detail"]
+    if target.is_file():
+        old = pl.read_parquet(target, columns=key)
+        if frame is not None and old.equals(frame.select(key)):
+            return len(rejections)
+    elif frame is None:
+        return 0
     parquet.commit(curated_root, {target: frame})
     return len(rejections)

@@ -1,28 +1,46 @@
-"""The Prefect flow of a run: list the raw tree, curate each partition, record the run.
+"""The Prefect flows: `zhnews-run` (the CLI's run), `nightly` and `backfill`.
 
-Tasks pass paths, partition keys and small reports, never frames; each partition is one
-task, so a failing partition is retried and then recorded while the others finish.
+All three list the raw tree, plan which partitions are stale, curate those in date order
+and record the run. Tasks pass paths, partition keys and small reports, never frames; each
+partition is one task, so a failing partition is retried and then recorded while the
+others finish, and the run ends in a `Partial` (failed) state.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from filelock import FileLock, Timeout
-from prefect import flow, get_run_logger, task
+from prefect import Flow, flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
+from prefect.states import Failed, State
 
+from flows import report
 from flows.io import parquet
 from flows.io.nlp import load_models
-from flows.io.raw import DEFAULT_MAX_FILE_BYTES, RawListing, list_raw
+from flows.io.raw import DEFAULT_MAX_FILE_BYTES, Partition, RawListing, list_raw
+from flows.io.state import (
+    BackfillMark,
+    FileStamp,
+    Versions,
+    backfill_file,
+    current_versions,
+    read_backfill,
+    read_state,
+    recorded_partitions,
+    stamp_files,
+)
 from flows.partition import (
     CURATED_TABLES,
     PartitionReport,
@@ -30,10 +48,18 @@ from flows.partition import (
     remove_partition,
     write_undated_quarantine,
 )
+from flows.plan import Plan, Planned, stale_reason
+from flows.progress import RunProgress
 from schemas.tables import Runs
 
 FLOW_NAME = "zhnews-run"
+NIGHTLY_FLOW = "nightly"
+BACKFILL_FLOW = "backfill"
 LOCK_FILE = ".zhnews.lock"
+PARTIAL = "Partial"
+REPORT_KEY = "zhnews-run-report"
+PARTITIONS_KEY = "zhnews-run-partitions"
+PROGRESS_KEY = "zhnews-run-progress"
 VERSIONED_PACKAGES = (
     "zhnews",
     "prefect",
@@ -49,15 +75,37 @@ class CuratedRootLocked(RuntimeError):
     """Another run kept the curated root for longer than this run would wait."""
 
 
+@dataclass(frozen=True)
+class Job:
+    """What one run is asked to do; the flows differ only in how they fill it in."""
+
+    raw_root: str
+    curated_root: str
+    since: date | None = None
+    until: date | None = None
+    source: str | None = None
+    force: bool = False
+    backfill_key: str | None = None
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    lock_timeout: float = 3600.0
+    retries: int = 2
+    retry_delay: float = 2.0
+
+    def retry_delays(self) -> list[float]:
+        return [self.retry_delay * 2**attempt for attempt in range(self.retries)]
+
+
 @dataclass
 class RunSummary:
-    """What the CLI prints and the runs table stores."""
+    """What the CLI prints, the report shows and the runs table stores."""
 
     run_id: str
+    flow_name: str = FLOW_NAME
     status: str = "completed"
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     ended_at: datetime | None = None
     partitions: int = 0
+    partitions_skipped: int = 0
     partitions_failed: int = 0
     partitions_removed: int = 0
     files_seen: int = 0
@@ -65,11 +113,16 @@ class RunSummary:
     files_quarantined: int = 0
     files_ignored: int = 0
     files_failed: int = 0
+    files_unchanged: int = 0
     records_curated: int = 0
     records_quarantined: int = 0
     rows: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CURATED_TABLES, 0))
     reasons: dict[str, int] = field(default_factory=dict)
+    planned: dict[str, int] = field(default_factory=dict)
+    quality: dict[str, int] = field(default_factory=dict)
+    duplicates: int = 0
     failures: list[str] = field(default_factory=list)
+    lines: list[report.PartitionLine] = field(default_factory=list)
     error: str | None = None
 
     @property
@@ -77,22 +130,37 @@ class RunSummary:
         end = self.ended_at or datetime.now(UTC)
         return (end - self.started_at).total_seconds()
 
-    def add(self, report: PartitionReport) -> None:
-        self.files_seen += report.files_seen
-        self.files_curated += report.files_curated
-        self.files_quarantined += report.files_quarantined
-        self.records_curated += report.records_curated
-        self.records_quarantined += report.records_quarantined
-        for table, count in report.rows.items():
+    def add(self, part: PartitionReport, reason: str) -> None:
+        self.files_seen += part.files_seen
+        self.files_curated += part.files_curated
+        self.files_quarantined += part.files_quarantined
+        self.records_curated += part.records_curated
+        self.records_quarantined += part.records_quarantined
+        self.duplicates += part.duplicates
+        for table, count in part.rows.items():
             self.rows[table] = self.rows.get(table, 0) + count
-        for reason, count in report.reasons.items():
-            self.reasons[reason] = self.reasons.get(reason, 0) + count
+        for key, count in part.reasons.items():
+            self.reasons[key] = self.reasons.get(key, 0) + count
+        for flag, count in part.quality.items():
+            self.quality[flag] = self.quality.get(flag, 0) + count
+        self.lines.append(
+            report.PartitionLine(
+                part.source,
+                part.pub_date,
+                "curated",
+                reason,
+                part.seconds,
+                part.rows.get("articles", 0),
+                part.files_quarantined,
+            )
+        )
 
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
         data["started_at"] = self.started_at.isoformat()
         data["ended_at"] = self.ended_at.isoformat() if self.ended_at else None
         data["seconds"] = round(self.seconds, 3)
+        data["lines"] = [line.as_row() for line in self.lines]
         return data
 
 
@@ -107,8 +175,38 @@ def package_versions() -> dict[str, str]:
 
 
 @task(name="list-raw", retries=2, retry_delay_seconds=[1, 5])
-def list_raw_task(raw_root: str, since: date | None, until: date | None) -> RawListing:
-    return list_raw(Path(raw_root), since=since, until=until)
+def list_raw_task(
+    raw_root: str, since: date | None, until: date | None, source: str | None
+) -> RawListing:
+    listing = list_raw(Path(raw_root), since=since, until=until)
+    if source is None:
+        return listing
+    return RawListing(
+        partitions=[p for p in listing.partitions if p.source == source],
+        ignored=[path for path in listing.ignored if path.split("/", 1)[0] == source],
+    )
+
+
+@task(name="plan", retries=2, retry_delay_seconds=[1, 5])
+def plan_task(
+    raw_root: str,
+    curated_root: str,
+    partitions: list[Partition],
+    versions: Versions,
+    force: bool,
+    done_since: datetime | None,
+) -> Plan:
+    """Hash the inputs of every partition and keep those whose tables are stale."""
+    plan = Plan()
+    for part in partitions:
+        state = read_state(Path(curated_root), part.source, part.pub_date)
+        stamps = stamp_files(Path(raw_root), part.files, state.files if state else None)
+        reason = stale_reason(stamps, state, versions, force=force, done_since=done_since)
+        if reason is None:
+            plan.skipped.append(part)
+        else:
+            plan.todo.append(Planned(part, reason, stamps))
+    return plan
 
 
 @task(name="curate-partition", retries=2, retry_delay_seconds=[1, 5])
@@ -120,6 +218,8 @@ def curate_partition_task(
     files: tuple[str, ...],
     run_id: str,
     max_file_bytes: int,
+    stamps: dict[str, FileStamp],
+    versions: Versions,
 ) -> PartitionReport:
     return curate_partition(
         Path(raw_root),
@@ -130,6 +230,8 @@ def curate_partition_task(
         run_id=run_id,
         nlp=load_models(),
         max_file_bytes=max_file_bytes,
+        stamps=stamps,
+        versions=versions,
     )
 
 
@@ -149,7 +251,9 @@ def _acquire(lock: FileLock, timeout: float) -> bool:
         lock.acquire(timeout=0)
         return True
     except Timeout:
-        get_run_logger().warning("another run holds %s; waiting up to %gs", lock.lock_file, timeout)
+        get_run_logger().warning(
+            "another run holds %s; waiting up to %gs for it to finish", lock.lock_file, timeout
+        )
     try:
         lock.acquire(timeout=timeout)
     except Timeout:
@@ -157,31 +261,48 @@ def _acquire(lock: FileLock, timeout: float) -> bool:
     return True
 
 
-def _in_range(day: date, since: date | None, until: date | None) -> bool:
-    return (since is None or day >= since) and (until is None or day <= until)
+def _in_scope(source: str, day: date, job: Job) -> bool:
+    return (
+        (job.since is None or day >= job.since)
+        and (job.until is None or day <= job.until)
+        and (job.source is None or source == job.source)
+    )
 
 
-def _runs_frame(summary: RunSummary, parameters: Mapping[str, object]) -> pl.DataFrame:
+def _json(value: object) -> str:
+    return json.dumps(value, default=str, sort_keys=True, ensure_ascii=False)
+
+
+def _runs_frame(summary: RunSummary, job: Job, markdown: str) -> pl.DataFrame:
+    parameters = {
+        k: v for k, v in asdict(job).items() if k not in ("lock_timeout", "retries", "retry_delay")
+    }
     row = {
         "run_id": summary.run_id,
-        "flow_name": FLOW_NAME,
-        "parameters": json.dumps(parameters, default=str, sort_keys=True),
+        "flow_name": summary.flow_name,
+        "parameters": _json(parameters),
         "started_at": summary.started_at,
         "ended_at": summary.ended_at,
         "status": summary.status,
         "partitions": summary.partitions,
+        "partitions_skipped": summary.partitions_skipped,
         "partitions_failed": summary.partitions_failed,
+        "partitions_removed": summary.partitions_removed,
         "files_seen": summary.files_seen,
         "files_curated": summary.files_curated,
         "files_quarantined": summary.files_quarantined,
         "files_ignored": summary.files_ignored,
         "files_failed": summary.files_failed,
+        "files_unchanged": summary.files_unchanged,
         "records_curated": summary.records_curated,
         "records_quarantined": summary.records_quarantined,
         "articles": summary.rows.get("articles", 0),
         **{f"rows_{table}": summary.rows.get(table, 0) for table in CURATED_TABLES},
+        "quarantine_reasons": _json(summary.reasons),
+        "partition_report": _json([line.as_row() for line in summary.lines]),
+        "report": markdown,
         "error": summary.error,
-        "versions": json.dumps(package_versions(), sort_keys=True),
+        "versions": _json(package_versions()),
     }
     frame = pl.DataFrame([row]).with_columns(
         pl.col("started_at", "ended_at").cast(pl.Datetime("us", "UTC")),
@@ -190,35 +311,181 @@ def _runs_frame(summary: RunSummary, parameters: Mapping[str, object]) -> pl.Dat
     return Runs.validate(frame)
 
 
-def _curate_all(
-    listing: RawListing,
-    summary: RunSummary,
-    *,
-    raw_root: str,
-    curated_root: str,
-    max_file_bytes: int,
-) -> None:
+def _curate_planned(plan: Plan, summary: RunSummary, job: Job, versions: Versions) -> None:
     logger = get_run_logger()
-    for part in listing.partitions:
-        state = curate_partition_task(
-            raw_root,
-            curated_root,
-            part.source,
-            part.pub_date,
-            part.files,
-            summary.run_id,
-            max_file_bytes,
-            return_state=True,
+    curate = curate_partition_task.with_options(
+        retries=job.retries, retry_delay_seconds=job.retry_delays()
+    )
+    todo = plan.todo
+    with RunProgress(len(todo), PROGRESS_KEY, f"{summary.flow_name}: partitions curated") as bar:
+        for item in todo:
+            part = item.partition
+            state = curate(
+                job.raw_root,
+                job.curated_root,
+                part.source,
+                part.pub_date,
+                part.files,
+                summary.run_id,
+                job.max_file_bytes,
+                item.stamps,
+                versions,
+                return_state=True,
+            )
+            bar.advance(f"{part.source}/{part.pub_date}")
+            if state.is_completed():
+                summary.add(state.result(), item.reason)
+                continue
+            summary.partitions_failed += 1
+            summary.files_seen += len(part.files)
+            summary.files_failed += len(part.files)
+            message = f"{part.source}/{part.pub_date}: {state.message}"
+            summary.failures.append(message)
+            summary.lines.append(
+                report.PartitionLine(
+                    part.source, part.pub_date, "failed", item.reason, 0.0, 0, 0, message
+                )
+            )
+            logger.error("partition failed after retries, old data kept: %s", message)
+
+
+def _remove_vanished(listing: RawListing, summary: RunSummary, job: Job) -> None:
+    """Partitions whose raw folder has gone lose their tables (within the run's scope)."""
+    curated = Path(job.curated_root)
+    present = {(p.source, p.pub_date) for p in listing.partitions}
+    existing = parquet.existing_partitions(curated, CURATED_TABLES)
+    existing |= recorded_partitions(curated)
+    for source, day in sorted(existing):
+        if (source, day) not in present and _in_scope(source, day, job):
+            remove_partition_task(job.curated_root, source, day)
+            summary.partitions_removed += 1
+            summary.lines.append(report.PartitionLine(source, day, "removed", "vanished", 0, 0, 0))
+            get_run_logger().info("removed %s/%s: its raw folder is gone", source, day)
+
+
+def _publish(summary: RunSummary, markdown: str) -> None:
+    create_markdown_artifact(markdown, key=REPORT_KEY, description="zhnews run report")
+    if summary.lines:
+        create_table_artifact(
+            [line.as_row() for line in summary.lines],
+            key=PARTITIONS_KEY,
+            description="partitions of the run",
         )
-        if state.is_completed():
-            summary.add(state.result())
-            continue
-        summary.partitions_failed += 1
-        summary.files_seen += len(part.files)
-        summary.files_failed += len(part.files)
-        message = f"{part.source}/{part.pub_date}: {state.message}"
-        summary.failures.append(message)
-        logger.error("partition failed after retries, old data kept: %s", message)
+
+
+def _execute(flow_name: str, job: Job) -> State | dict[str, object]:
+    """The body every flow shares: lock, recover, list, plan, curate, remove, report."""
+    logger = get_run_logger()
+    run_id = str(flow_run.get_id() or uuid.uuid4())
+    summary = RunSummary(run_id, flow_name=flow_name)
+    curated = Path(job.curated_root)
+    curated.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(curated / LOCK_FILE))
+    if not _acquire(lock, job.lock_timeout):
+        # Raised outside the `except`: Prefect would take a chained TimeoutError for a
+        # flow timeout and hide this message.
+        raise CuratedRootLocked(
+            f"curated root {curated} is locked by another run (waited {job.lock_timeout:g}s)"
+        )
+    markdown = ""
+    try:
+        recovered = parquet.recover(curated)
+        if recovered:
+            logger.warning("completed %d partition swaps left by an interrupted run", recovered)
+        mark = _backfill_mark(curated, job)
+        versions = current_versions()
+        listing = list_raw_task(job.raw_root, job.since, job.until, job.source)
+        plan = plan_task(
+            job.raw_root,
+            job.curated_root,
+            listing.partitions,
+            versions,
+            job.force,
+            mark.started_at if mark else None,
+        )
+        summary.partitions = len(plan.todo)
+        summary.partitions_skipped = len(plan.skipped)
+        summary.planned = plan.reasons()
+        summary.files_unchanged = sum(len(p.files) for p in plan.skipped)
+        summary.files_seen += summary.files_unchanged
+        summary.lines.extend(
+            report.PartitionLine(p.source, p.pub_date, "skipped", "up to date", 0, 0, 0)
+            for p in plan.skipped
+        )
+        summary.files_ignored = len(listing.ignored)
+        summary.files_seen += len(listing.ignored) + len(listing.rejected)
+        summary.files_quarantined += len(listing.rejected)
+        for rejected in listing.rejected:
+            summary.reasons[rejected.reason] = summary.reasons.get(rejected.reason, 0) + 1
+        if job.source is None:
+            summary.rows["quarantine"] += write_undated_quarantine_task(
+                job.curated_root, listing, run_id
+            )
+        logger.info(
+            "%d partitions to curate (%s), %d up to date",
+            len(plan.todo),
+            ", ".join(f"{k} {v}" for k, v in summary.planned.items()) or "none",
+            len(plan.skipped),
+        )
+        _curate_planned(plan, summary, job, versions)
+        _remove_vanished(listing, summary, job)
+        if summary.partitions_failed:
+            summary.status = "partial"
+        elif mark is not None:
+            backfill_file(curated, mark.key).unlink(missing_ok=True)
+    except Exception as err:
+        summary.status = "failed"
+        summary.error = f"{type(err).__name__}: {err}"
+        raise
+    finally:
+        summary.ended_at = datetime.now(UTC)
+        try:
+            markdown = report.markdown(summary.to_dict(), summary.lines)
+            parquet.write_run(
+                curated, _runs_frame(summary, job, markdown), run_id, summary.started_at.date()
+            )
+        finally:
+            lock.release()
+    _publish(summary, markdown)
+    logger.info(
+        "run %s %s in %.1fs: %d partitions curated, %d skipped, %d failed; %d articles",
+        run_id,
+        summary.status,
+        summary.seconds,
+        summary.partitions,
+        summary.partitions_skipped,
+        summary.partitions_failed,
+        summary.rows.get("articles", 0),
+    )
+    result = summary.to_dict()
+    if summary.partitions_failed:
+        return Failed(
+            name=PARTIAL,
+            message=f"{summary.partitions_failed} of {summary.partitions} partitions failed; "
+            "the others were written",
+            data=result,
+        )
+    return result
+
+
+def _backfill_mark(curated: Path, job: Job) -> BackfillMark | None:
+    """A forced backfill remembers when it started, so that a rerun resumes it."""
+    if job.backfill_key is None or not job.force:
+        return None
+    mark = read_backfill(curated, job.backfill_key)
+    if mark is None:
+        mark = BackfillMark(job.backfill_key, datetime.now(UTC))
+        parquet.write_atomic(curated, backfill_file(curated, mark.key), mark.to_json())
+    else:
+        get_run_logger().info(
+            "resuming the forced backfill started at %s", mark.started_at.isoformat()
+        )
+    return mark
+
+
+def backfill_key(start: date, end: date, source: str | None) -> str:
+    text = f"{start.isoformat()}|{end.isoformat()}|{source or '*'}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 @flow(name=FLOW_NAME)
@@ -227,78 +494,92 @@ def run_pipeline(
     curated_root: str = "data/curated",
     since: date | None = None,
     until: date | None = None,
+    source: str | None = None,
+    force: bool = False,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     lock_timeout: float = 3600.0,
-) -> dict[str, object]:
-    """Curate every raw partition in [since, until] and record the run in `runs`."""
-    logger = get_run_logger()
-    run_id = str(flow_run.get_id() or uuid.uuid4())
-    parameters = {
-        "raw_root": raw_root,
-        "curated_root": curated_root,
-        "since": since,
-        "until": until,
-        "max_file_bytes": max_file_bytes,
-    }
-    summary = RunSummary(run_id)
-    curated = Path(curated_root)
-    curated.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(curated / LOCK_FILE))
-    if not _acquire(lock, lock_timeout):
-        # Raised outside the `except`: Prefect would take a chained TimeoutError for a
-        # flow timeout and hide this message.
-        raise CuratedRootLocked(
-            f"curated root {curated} is locked by another run (waited {lock_timeout:g}s)"
-        )
-    try:
-        recovered = parquet.recover(curated)
-        if recovered:
-            logger.warning("completed %d partition swaps left by an interrupted run", recovered)
-        listing = list_raw_task(raw_root, since, until)
-        summary.partitions = len(listing.partitions)
-        summary.files_ignored = len(listing.ignored)
-        summary.files_seen += len(listing.ignored) + len(listing.rejected)
-        summary.files_quarantined += len(listing.rejected)
-        for rejected in listing.rejected:
-            summary.reasons[rejected.reason] = summary.reasons.get(rejected.reason, 0) + 1
-        summary.rows["quarantine"] += write_undated_quarantine_task(curated_root, listing, run_id)
-
-        _curate_all(
-            listing,
-            summary,
-            raw_root=raw_root,
-            curated_root=curated_root,
-            max_file_bytes=max_file_bytes,
-        )
-
-        present = {(p.source, p.pub_date) for p in listing.partitions}
-        for source, day in sorted(parquet.existing_partitions(curated, CURATED_TABLES)):
-            if (source, day) not in present and _in_range(day, since, until):
-                remove_partition_task(curated_root, source, day)
-                summary.partitions_removed += 1
-                logger.info("removed %s/%s: its raw folder is gone", source, day)
-        if summary.partitions_failed:
-            summary.status = "partial"
-    except Exception as err:
-        summary.status = "failed"
-        summary.error = f"{type(err).__name__}: {err}"
-        raise
-    finally:
-        summary.ended_at = datetime.now(UTC)
-        try:
-            parquet.write_run(
-                curated, _runs_frame(summary, parameters), run_id, summary.started_at.date()
-            )
-        finally:
-            lock.release()
-    logger.info(
-        "run %s %s in %.1fs: %d files, %d curated, %d quarantined, %d articles",
-        run_id,
-        summary.status,
-        summary.seconds,
-        summary.files_seen,
-        summary.files_curated,
-        summary.files_quarantined,
-        summary.rows.get("articles", 0),
+    retries: int = 2,
+    retry_delay: float = 2.0,
+) -> State | dict[str, object]:
+    """Curate the stale partitions in [since, until] (all of them with `force`)."""
+    job = Job(
+        raw_root,
+        curated_root,
+        since,
+        until,
+        source,
+        force,
+        None,
+        max_file_bytes,
+        lock_timeout,
+        retries,
+        retry_delay,
     )
-    return summary.to_dict()
+    return _execute(FLOW_NAME, job)
+
+
+@flow(name=NIGHTLY_FLOW)
+def nightly(
+    raw_root: str = "data/raw",
+    curated_root: str = "data/curated",
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    lock_timeout: float = 3600.0,
+    retries: int = 2,
+    retry_delay: float = 2.0,
+) -> State | dict[str, object]:
+    """The scheduled run: every partition whose inputs, code or dictionaries changed."""
+    job = Job(
+        raw_root,
+        curated_root,
+        max_file_bytes=max_file_bytes,
+        lock_timeout=lock_timeout,
+        retries=retries,
+        retry_delay=retry_delay,
+    )
+    return _execute(NIGHTLY_FLOW, job)
+
+
+@flow(name=BACKFILL_FLOW, flow_run_name="backfill {start}..{end}")
+def backfill(
+    start: date,
+    end: date,
+    force: bool = False,
+    source: str | None = None,
+    raw_root: str = "data/raw",
+    curated_root: str = "data/curated",
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    lock_timeout: float = 3600.0,
+    retries: int = 2,
+    retry_delay: float = 2.0,
+) -> State | dict[str, object]:
+    """Bring every partition in [start, end] up to date, in date order (`force`: rebuild
+    them all); a rerun of an interrupted backfill skips what it already did."""
+    if start > end:
+        raise ValueError(f"start {start} is after end {end}")
+    job = Job(
+        raw_root,
+        curated_root,
+        start,
+        end,
+        source,
+        force,
+        backfill_key(start, end, source),
+        max_file_bytes,
+        lock_timeout,
+        retries,
+        retry_delay,
+    )
+    return _execute(BACKFILL_FLOW, job)
+
+
+def call(run: Flow[..., Any] | Callable[..., Any], **parameters: Any) -> dict[str, object]:
+    """Run a flow in this process and return its summary, also when the run was partial."""
+    state = run(**parameters, return_state=True)
+    if state is None:
+        raise RuntimeError("the flow returned no state")
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, BaseException):
+        raise result
+    if not isinstance(result, dict):
+        raise RuntimeError(f"{state.name}: {state.message}")
+    return result

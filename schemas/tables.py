@@ -235,12 +235,15 @@ class Runs(pa.DataFrameModel):
     ended_at: DateTime = pa.Field(dtype_kwargs={"time_unit": "us", "time_zone": "UTC"})
     status: str = pa.Field(isin=RUN_STATUSES)
     partitions: int = pa.Field(ge=0)
+    partitions_skipped: int = pa.Field(ge=0)
     partitions_failed: int = pa.Field(ge=0)
+    partitions_removed: int = pa.Field(ge=0)
     files_seen: int = pa.Field(ge=0)
     files_curated: int = pa.Field(ge=0)
     files_quarantined: int = pa.Field(ge=0)
     files_ignored: int = pa.Field(ge=0)
     files_failed: int = pa.Field(ge=0)
+    files_unchanged: int = pa.Field(ge=0)
     records_curated: int = pa.Field(ge=0)
     records_quarantined: int = pa.Field(ge=0)
     articles: int = pa.Field(ge=0)
@@ -252,10 +255,13 @@ class Runs(pa.DataFrameModel):
     rows_keywords: int = pa.Field(ge=0)
     rows_quarantine: int = pa.Field(ge=0)
     rows_doc_freq: int = pa.Field(ge=0)
+    quarantine_reasons: str
+    partition_report: str
+    report: str
     error: str = pa.Field(nullable=True)
     versions: str
 
-    @pa.dataframe_check(error="files seen = curated + quarantined + ignored + failed")
+    @pa.dataframe_check(error="files seen = curated + quarantined + ignored + failed + unchanged")
     @classmethod
     def files_accounted(cls, data: PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(
@@ -264,6 +270,7 @@ class Runs(pa.DataFrameModel):
             + pl.col("files_quarantined")
             + pl.col("files_ignored")
             + pl.col("files_failed")
+            + pl.col("files_unchanged")
         )
 
     class Config:

@@ -56,6 +56,23 @@ def write_frame(frame: pl.DataFrame, path: Path) -> None:
         os.fsync(fh.fileno())
 
 
+def write_bytes(data: bytes, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def write_atomic(curated: Path, path: Path, data: bytes) -> None:
+    """Replace one small file (a state record) by staging it, then renaming."""
+    staged = curated / STAGING_DIR / f"{uuid.uuid4().hex}{path.suffix}"
+    write_bytes(data, staged)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(staged, path)
+    _fsync_dir(path.parent)
+
+
 def _apply(curated: Path, journal: Mapping[str, list]) -> None:
     """Idempotent: safe to repeat after a crash at any point of a previous attempt."""
     touched: set[Path] = set()
@@ -92,19 +109,23 @@ def recover(curated: Path) -> int:
     return len(journals)
 
 
-def commit(curated: Path, files: Mapping[Path, pl.DataFrame | None]) -> None:
-    """Replace each final file with its frame, or delete it where the frame is None/empty."""
+def commit(curated: Path, files: Mapping[Path, pl.DataFrame | bytes | None]) -> None:
+    """Replace each final file with its frame (or bytes: a state record), or delete it where
+    the content is None or empty; all files change together or not at all."""
     token = uuid.uuid4().hex
     stage = curated / STAGING_DIR / token
     moves: list[list[str]] = []
     deletes: list[str] = []
     for final, frame in sorted(files.items()):
         final_rel = final.relative_to(curated).as_posix()
-        if frame is None or frame.is_empty():
+        if frame is None or len(frame) == 0:
             deletes.append(final_rel)
             continue
         staged = stage / final_rel
-        write_frame(frame, staged)
+        if isinstance(frame, bytes):
+            write_bytes(frame, staged)
+        else:
+            write_frame(frame, staged)
         moves.append([staged.relative_to(curated).as_posix(), final_rel])
     journal: dict[str, list] = {"moves": moves, "deletes": deletes}
     journal_dir = curated / JOURNAL_DIR

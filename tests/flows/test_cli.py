@@ -65,3 +65,74 @@ def test_bad_arguments_fail_fast_with_a_clear_message(tmp_path: Path, prefect_ho
     missing = _zhnews("run", "--raw", str(tmp_path / "nowhere"), home=prefect_home)
     assert missing.returncode == 2
     assert "is not a directory" in missing.stderr
+
+
+def test_backfill_runs_without_a_server_and_resumes_as_up_to_date(
+    tmp_path: Path, prefect_home: Path
+):
+    raw = tmp_path / "raw"
+    for day in ("2026-06-15", "2026-06-16"):
+        (raw / "cbn" / day).mkdir(parents=True)
+        shutil.copy(SAMPLE_PAGE, raw / "cbn" / day / "page.txt")
+    curated = tmp_path / "curated"
+    args = ["backfill", "--start", "2026-06-14", "--end", "2026-06-15"]
+    args += ["--raw", str(raw), "--curated", str(curated)]
+
+    first = _zhnews(*args, home=prefect_home)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "backfill" in first.stdout and "completed" in first.stdout
+    assert "1 processed (new 1), 0 up to date" in first.stdout
+    assert not (curated / "articles" / "pub_date=2026-06-16").exists()
+
+    again = _zhnews(*args, "--force", home=prefect_home)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "1 processed (forced 1)" in again.stdout
+
+    bad = _zhnews("backfill", "--start", "2026-06-16", "--end", "2026-06-15", home=prefect_home)
+    assert bad.returncode != 0
+    assert "--start is after --end" in bad.stderr
+
+
+def test_config_prints_the_effective_settings_and_their_origin(tmp_path: Path, prefect_home: Path):
+    (tmp_path / "site.toml").write_text('schedule = "45 3 * * *"\n', encoding="utf-8")
+    env_run = subprocess.run(
+        [str(ZHNEWS), "--config", str(tmp_path / "site.toml"), "config", "--curated", "/x"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ZHNEWS_TIMEZONE": "UTC"},
+        timeout=120,
+    )
+    assert env_run.returncode == 0, env_run.stderr
+    lines = {line.split()[0]: line for line in env_run.stdout.splitlines()}
+    assert lines["schedule"].endswith(f"45 3 * * *  (file {tmp_path / 'site.toml'})")
+    assert lines["timezone"].endswith("UTC  (env ZHNEWS_TIMEZONE)")
+    assert lines["curated"].endswith("/x  (flag)")
+    assert lines["raw"].endswith("data/raw  (default)")
+
+    bad = subprocess.run(
+        [str(ZHNEWS), "config"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ZHNEWS_SCHEDULE": "nightly"},
+        timeout=120,
+    )
+    assert bad.returncode == 2
+    assert "not a cron expression" in bad.stderr
+
+
+def test_serve_without_a_server_says_how_to_start_one(tmp_path: Path, prefect_home: Path):
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(prefect_home),
+        "PREFECT_API_URL": "http://127.0.0.1:9/api",
+    }
+    done = subprocess.run(
+        [str(ZHNEWS), "serve", "--raw", str(tmp_path), "--curated", str(tmp_path / "c")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "no Prefect server answers at http://127.0.0.1:9/api" in done.stderr
+    assert "make server" in done.stderr

@@ -59,7 +59,9 @@ def raw_tree(tmp_path: Path) -> Path:
 
 
 def _run(raw: Path, curated: Path, **kwargs: object) -> dict[str, object]:
-    return pipeline.run_pipeline(raw_root=str(raw), curated_root=str(curated), **kwargs)  # type: ignore[arg-type]
+    return pipeline.call(
+        pipeline.run_pipeline, raw_root=str(raw), curated_root=str(curated), **kwargs
+    )
 
 
 def _read(curated: Path, table: str) -> pl.DataFrame:
@@ -139,6 +141,14 @@ def test_rerun_is_idempotent(raw_tree: Path, tmp_path: Path):
     assert _read(curated, "runs").height == 2
     assert not list((curated / "_journal").glob("*.json"))
 
+    # Rebuilding everything gives the same rows and ids again.
+    forced = _run(raw_tree, curated, force=True)
+    assert forced["partitions"] == 2
+    assert forced["planned"] == {"forced": 2}
+    rebuilt = _snapshot(curated)
+    for table in before:
+        assert before[table].equals(rebuilt[table]), table
+
 
 def test_deleted_inputs_disappear_on_the_next_run(raw_tree: Path, tmp_path: Path):
     curated = tmp_path / "curated"
@@ -159,7 +169,7 @@ def test_date_range_leaves_other_partitions_untouched(raw_tree: Path, tmp_path: 
     wire_file = curated / "articles" / "pub_date=2026-06-16" / "wire.parquet"
     stamp = wire_file.stat().st_mtime_ns
 
-    result = _run(raw_tree, curated, since=date(2026, 6, 15), until=date(2026, 6, 15))
+    result = _run(raw_tree, curated, since=date(2026, 6, 15), until=date(2026, 6, 15), force=True)
 
     assert result["partitions"] == 1
     assert wire_file.stat().st_mtime_ns == stamp
@@ -172,28 +182,58 @@ def test_failing_partition_is_recorded_and_others_finish(
     curated = tmp_path / "curated"
     _run(raw_tree, curated)
     old_wire = _read(curated, "articles").filter(pl.col("source") == "wire")
+    # Both partitions change; curating the wire one fails on every attempt.
+    (raw_tree / "cbn" / "2026-06-15" / "page-2.txt").write_text(
+        "央行今日开展逆回购操作。", encoding="utf-8"
+    )
+    feed = raw_tree / "wire" / "2026-06-16" / "feed.jsonl"
+    feed.write_text(feed.read_text(encoding="utf-8") + "\n{not json either", encoding="utf-8")
 
     real = pipeline.curate_partition
+    attempts = []
 
     def flaky(raw_root, curated_root, source, *args, **kwargs):  # type: ignore[no-untyped-def]
         if source == "wire":
+            attempts.append(source)
             raise OSError("disk went away")
         return real(raw_root, curated_root, source, *args, **kwargs)
 
     monkeypatch.setattr(pipeline, "curate_partition", flaky)
-    monkeypatch.setattr(
-        pipeline, "curate_partition_task", pipeline.curate_partition_task.with_options(retries=0)
+    state = pipeline.run_pipeline(
+        raw_root=str(raw_tree),
+        curated_root=str(curated),
+        retries=2,
+        retry_delay=0,
+        return_state=True,
     )
-    result = _run(raw_tree, curated)
 
+    # Prefect marks the run failed, by the name Partial; the summary travels with it.
+    assert state.is_failed()
+    assert state.name == "Partial"
+    assert "1 of 2 partitions failed" in (state.message or "")
+    result = state.result(raise_on_failure=False)
+    assert isinstance(result, dict)
     assert result["status"] == "partial"
+    assert len(attempts) == 3  # the first try and two retries
     assert result["partitions_failed"] == 1
     assert result["files_failed"] == 1
     assert "disk went away" in " ".join(result["failures"])  # type: ignore[arg-type]
     kept = _read(curated, "articles").filter(pl.col("source") == "wire")
     assert kept.equals(old_wire)
+    cbn_files = _read(curated, "articles").filter(pl.col("source") == "cbn")["raw_path"]
+    assert "cbn/2026-06-15/page-2.txt" in cbn_files.to_list()
     runs = _read(curated, "runs").sort("started_at")
     assert runs["status"].to_list() == ["completed", "partial"]
+    assert "disk went away" in runs["partition_report"][-1]
+    assert "failed" in runs["report"][-1]
+
+    # The failed partition is still stale, so the next run takes it up again, alone.
+    monkeypatch.undo()
+    retry = _run(raw_tree, curated)
+    assert retry["status"] == "completed"
+    assert (retry["partitions"], retry["partitions_skipped"]) == (1, 1)
+    assert retry["planned"] == {"changed": 1}
+    assert retry["reasons"] == {"bad_date": 1, "bad_json": 2, "date_mismatch": 1}
 
 
 def test_a_second_run_waits_for_the_lock_then_gives_up(raw_tree: Path, tmp_path: Path):

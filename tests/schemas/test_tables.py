@@ -264,12 +264,15 @@ def _runs(**overrides: object) -> pl.DataFrame:
         "ended_at": datetime(2026, 6, 16, 1, 5, tzinfo=UTC),
         "status": "completed",
         "partitions": 1,
+        "partitions_skipped": 2,
         "partitions_failed": 0,
-        "files_seen": 4,
+        "partitions_removed": 0,
+        "files_seen": 7,
         "files_curated": 2,
         "files_quarantined": 1,
         "files_ignored": 1,
         "files_failed": 0,
+        "files_unchanged": 3,
         "records_curated": 2,
         "records_quarantined": 1,
         "articles": 4,
@@ -281,6 +284,9 @@ def _runs(**overrides: object) -> pl.DataFrame:
         "rows_keywords": 80,
         "rows_quarantine": 2,
         "rows_doc_freq": 30,
+        "quarantine_reasons": '{"not_text": 1}',
+        "partition_report": "[]",
+        "report": "# run",
         "error": None,
         "versions": '{"jieba": "0.42.1"}',
     }
@@ -294,7 +300,7 @@ def _runs(**overrides: object) -> pl.DataFrame:
 def test_runs_accepts_an_accounted_run() -> None:
     assert Runs.validate(_runs()).height == 1
     assert (
-        Runs.validate(_runs(status="failed", error="boom", files_failed=1, files_seen=5)).height
+        Runs.validate(_runs(status="failed", error="boom", files_failed=1, files_seen=8)).height
         == 1
     )
 
@@ -302,7 +308,8 @@ def test_runs_accepts_an_accounted_run() -> None:
 @pytest.mark.parametrize(
     ("overrides", "check"),
     [
-        ({"files_seen": 5}, "files seen = curated + quarantined + ignored + failed"),
+        ({"files_seen": 8}, "files seen = curated + quarantined + ignored + failed + unchanged"),
+        ({"files_unchanged": 0}, "files seen = curated + quarantined"),
         ({"files_curated": 3}, "files seen = curated + quarantined + ignored + failed"),
         ({"status": "running"}, "isin"),
         ({"rows_tokens": -1}, "greater_than_or_equal_to(0)"),

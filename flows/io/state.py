@@ -1,0 +1,200 @@
+"""What each partition was last curated from, kept in the curated root beside the data.
+
+`<curated>/_state/partitions/<source>/<YYYY-MM-DD>.json` is written in the same journaled
+commit as the partition's Parquet files, so the record and the data never disagree. It
+lives with the data, not in Prefect's database, so a new server or machine sees it too.
+Plain JSON, never pickled: nothing read back is executed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+import jieba
+
+import flows
+import schemas
+import transforms
+from flows.io.nlp import DICTIONARY_DIR
+
+STATE_DIR = "_state"
+PARTITIONS_DIR = "partitions"
+BACKFILLS_DIR = "backfills"
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """A raw file's content hash, with the stat that lets the next run skip rehashing it."""
+
+    sha256: str | None
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Versions:
+    """What besides the raw files decides a partition's output."""
+
+    pipeline: str
+    dictionaries: str
+
+
+@dataclass
+class PartitionState:
+    source: str
+    pub_date: date
+    files: dict[str, FileStamp]
+    versions: Versions
+    run_id: str
+    curated_at: datetime
+    rows: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> bytes:
+        data = asdict(self)
+        data["format"] = FORMAT
+        data["pub_date"] = self.pub_date.isoformat()
+        data["curated_at"] = self.curated_at.isoformat()
+        return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> PartitionState:
+        data = json.loads(raw)
+        if data.get("format") != FORMAT:
+            raise ValueError(f"state format {data.get('format')!r}")
+        return cls(
+            source=str(data["source"]),
+            pub_date=date.fromisoformat(data["pub_date"]),
+            files={name: FileStamp(**stamp) for name, stamp in data["files"].items()},
+            versions=Versions(**data["versions"]),
+            run_id=str(data["run_id"]),
+            curated_at=datetime.fromisoformat(data["curated_at"]),
+            rows={str(k): int(v) for k, v in data.get("rows", {}).items()},
+        )
+
+
+def _digest(paths: Iterable[Path], *extra: str) -> str:
+    digest = hashlib.sha256()
+    for item in extra:
+        digest.update(item.encode("utf-8") + b"\0")
+    for path in sorted(paths):
+        digest.update(path.name.encode("utf-8") + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+@cache
+def current_versions() -> Versions:
+    """The project version plus a digest of the code that shapes the tables, and a digest
+    of every dictionary: any change to them makes every partition stale."""
+    code = [
+        *Path(transforms.__file__).parent.glob("*.py"),
+        *Path(schemas.__file__).parent.glob("*.py"),
+        Path(flows.__file__).parent / "partition.py",
+        Path(flows.__file__).parent / "io" / "nlp.py",
+        Path(flows.__file__).parent / "io" / "raw.py",
+    ]
+    try:
+        version = metadata.version("zhnews")
+    except metadata.PackageNotFoundError:
+        version = "0"
+    jieba_dict = Path(jieba.__file__).with_name("dict.txt")
+    return Versions(
+        pipeline=f"{version}+{_digest(code)[:16]}",
+        dictionaries=_digest([*DICTIONARY_DIR.glob("*.txt"), jieba_dict], jieba.__version__)[:16],
+    )
+
+
+def state_file(curated: Path, source: str, pub_date: date) -> Path:
+    return curated / STATE_DIR / PARTITIONS_DIR / source / f"{pub_date.isoformat()}.json"
+
+
+def recorded_partitions(curated: Path) -> set[tuple[str, date]]:
+    """(source, date) of every partition with a state record."""
+    found = set()
+    for path in (curated / STATE_DIR / PARTITIONS_DIR).glob("*/*.json"):
+        try:
+            found.add((path.parent.name, date.fromisoformat(path.stem)))
+        except ValueError:
+            continue
+    return found
+
+
+def read_state(curated: Path, source: str, pub_date: date) -> PartitionState | None:
+    """The partition's record, or None when there is none or it cannot be trusted."""
+    try:
+        return PartitionState.from_json(state_file(curated, source, pub_date).read_bytes())
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def stamp_files(
+    raw_root: Path, files: Iterable[str], previous: Mapping[str, FileStamp] | None = None
+) -> dict[str, FileStamp]:
+    """Hash each file, reusing the last hash when size and modification time are unchanged.
+
+    A file that cannot be read gets no hash, so its partition is never taken as up to date.
+    """
+    stamps: dict[str, FileStamp] = {}
+    previous = previous or {}
+    for rel_path in files:
+        path = raw_root / rel_path
+        try:
+            info = path.stat()
+        except OSError:
+            stamps[rel_path] = FileStamp(None, -1, -1)
+            continue
+        old = previous.get(rel_path)
+        if old and old.sha256 and (old.size, old.mtime_ns) == (info.st_size, info.st_mtime_ns):
+            stamps[rel_path] = old
+            continue
+        try:
+            sha = _sha256(path)
+        except OSError:
+            sha = None
+        stamps[rel_path] = FileStamp(sha, info.st_size, info.st_mtime_ns)
+    return stamps
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class BackfillMark:
+    """A forced backfill in progress: partitions it already rewrote are skipped on rerun."""
+
+    key: str
+    started_at: datetime
+
+    def to_json(self) -> bytes:
+        return json.dumps(
+            {"key": self.key, "started_at": self.started_at.isoformat()}, sort_keys=True
+        ).encode("utf-8")
+
+
+def backfill_file(curated: Path, key: str) -> Path:
+    return curated / STATE_DIR / BACKFILLS_DIR / f"{key}.json"
+
+
+def read_backfill(curated: Path, key: str) -> BackfillMark | None:
+    try:
+        data = json.loads(backfill_file(curated, key).read_bytes())
+        return BackfillMark(str(data["key"]), datetime.fromisoformat(data["started_at"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

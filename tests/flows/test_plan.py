@@ -1,0 +1,82 @@
+"""Which partitions are stale: new, changed, unreadable, new code or dictionaries, forced."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from flows.io.state import FileStamp, PartitionState, Versions, stamp_files
+from flows.plan import stale_reason
+
+NOW = Versions("0.1.0+abc", "dict1")
+CURATED_AT = datetime(2026, 6, 16, 2, 0, tzinfo=UTC)
+
+
+def _stamps(**hashes: str | None) -> dict[str, FileStamp]:
+    return {f"cbn/2026-06-15/{name}.txt": FileStamp(sha, 10, 1) for name, sha in hashes.items()}
+
+
+def _state(stamps: dict[str, FileStamp], versions: Versions = NOW) -> PartitionState:
+    return PartitionState("cbn", date(2026, 6, 15), stamps, versions, "run-1", CURATED_AT)
+
+
+def test_up_to_date_when_inputs_and_versions_match():
+    assert stale_reason(_stamps(a="1", b="2"), _state(_stamps(a="1", b="2")), NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("now", "recorded", "versions", "reason"),
+    [
+        (_stamps(a="1"), None, NOW, "new"),
+        (_stamps(a="1", b="3"), _stamps(a="1", b="2"), NOW, "changed"),
+        (_stamps(a="1", b="2"), _stamps(a="1"), NOW, "changed"),
+        (_stamps(a="1"), _stamps(a="1", b="2"), NOW, "changed"),
+        (_stamps(a="1", b=None), _stamps(a="1", b=None), NOW, "unreadable"),
+        (_stamps(a="1"), _stamps(a="1"), Versions("0.1.0+def", "dict1"), "pipeline"),
+        (_stamps(a="1"), _stamps(a="1"), Versions("0.1.0+abc", "dict2"), "dictionaries"),
+    ],
+)
+def test_stale_reasons(now, recorded, versions, reason):  # type: ignore[no-untyped-def]
+    state = None if recorded is None else _state(recorded, versions)
+    assert stale_reason(now, state, NOW) == reason
+
+
+def test_force_rebuilds_unless_a_resumed_backfill_already_did():
+    stamps = _stamps(a="1")
+    state = _state(stamps)
+    assert stale_reason(stamps, state, NOW, force=True) == "forced"
+    before = CURATED_AT - timedelta(hours=1)
+    assert stale_reason(stamps, state, NOW, force=True, done_since=before) is None
+    after = CURATED_AT + timedelta(hours=1)
+    assert stale_reason(stamps, state, NOW, force=True, done_since=after) == "forced"
+    changed = _stamps(a="2")
+    assert stale_reason(changed, state, NOW, force=True, done_since=before) == "forced"
+
+
+def test_stamps_hash_content_and_reuse_a_hash_only_for_the_same_stat(tmp_path: Path):
+    page = tmp_path / "cbn" / "2026-06-15" / "page.txt"
+    page.parent.mkdir(parents=True)
+    page.write_text("央行开展逆回购操作。", encoding="utf-8")
+    rel = "cbn/2026-06-15/page.txt"
+    first = stamp_files(tmp_path, [rel])[rel]
+    assert first.sha256 and len(first.sha256) == 64
+
+    # A recorded hash for the same size and mtime is trusted without reading the file.
+    trusted = FileStamp("f" * 64, first.size, first.mtime_ns)
+    assert stamp_files(tmp_path, [rel], {rel: trusted})[rel] == trusted
+    # Any other stat means reading the bytes again.
+    os.utime(page, ns=(first.mtime_ns + 10**9, first.mtime_ns + 10**9))
+    again = stamp_files(tmp_path, [rel], {rel: trusted})[rel]
+    assert again.sha256 == first.sha256
+    assert (
+        stamp_files(tmp_path, ["cbn/2026-06-15/gone.txt"])["cbn/2026-06-15/gone.txt"].sha256 is None
+    )
+
+
+def test_state_survives_a_round_trip_through_json():
+    state = _state(_stamps(a="1", b=None))
+    state.rows = {"articles": 2}
+    assert PartitionState.from_json(state.to_json()) == state
