@@ -172,6 +172,8 @@ def _looks_cut(
         return True
     if prev is not None and prev["kind"] == "body" and not is_terminated(prev["text"]):
         return True  # the second piece of a paragraph cut just above
+    if prev is not None and prev["kind"] == "byline":
+        return True  # a section heading follows body text, never the byline
     if nxt is None or nxt["kind"] != "body":
         return False
     if nxt["text"][0] in _CONTINUING_STARTS:
@@ -233,8 +235,9 @@ def resolve_titles(
     A headline opens the page, sits just above a byline, has the two-part shape of a
     printed headline ("主题 副题"), or sits right above a section heading; headlines
     may punctuate (`机构论市：…？`) where headings do not. A short line is a heading
-    unless it looks cut (ends on 的/之/在…, completes a word with the next line, or
-    repeats elsewhere together with it); a longer unpunctuated line is a cut body line.
+    unless it looks cut (ends on 的/之/在…, sits right under a byline, completes a word
+    with the next line, or repeats elsewhere together with it); a longer unpunctuated
+    line is a cut body line.
     """
     rows = _rows(units)
     page_text = "".join(_squash(r["text"]) for r in rows)

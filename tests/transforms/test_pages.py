@@ -751,3 +751,14 @@ def test_cut_line_jumps_a_box_for_the_line_that_completes_it(
         ("body", head + tail),
         ("sidebar", box),
     ]
+
+
+def test_a_title_line_right_below_the_byline_is_the_leads_first_piece() -> None:
+    # A section heading divides body text; right under the byline, a short line is the
+    # first piece of the lead, cut by the layout.
+    head, tail = "大类资产配置进入新", "周期，实践中更加注重主动管理。"
+    [draft] = rebuild_page(_lines(HEADLINE, BYLINE, head, tail, LONG_BODY))
+    assert [(p.kind, p.text) for p in draft.paragraphs][2:] == [
+        ("body", head + tail),
+        ("body", LONG_BODY),
+    ]
