@@ -115,7 +115,7 @@ def classify_units(units: pl.DataFrame) -> pl.DataFrame:
 # A heading does not end on a word that needs what follows (的, 之, 在 ...): a line that
 # does is the first piece of a paragraph cut by the layout.
 _OPEN_ENDINGS = frozenset(
-    "的之在与和及对把被将为从向于以而并或等了着其这该各每还也都就才又再更很最已让使给所如若但且"
+    "的之在与和及对把被将为从向于以而并或等了着其这该各每还也都就才又再更很最已让使给所如若但且、"
 )
 
 
@@ -178,7 +178,7 @@ def _looks_cut(
         return False
     if nxt["text"][0] in _CONTINUING_STARTS:
         return True
-    if cuts_a_word(row["text"], nxt["text"], lexicon):
+    if _completes(row["text"], nxt["text"], lexicon):
         return True
     # Together with the next line it repeats text found elsewhere: a pull-quote in pieces.
     joined = _squash(row["text"] + nxt["text"])
@@ -235,9 +235,9 @@ def resolve_titles(
     A headline opens the page, sits just above a byline, has the two-part shape of a
     printed headline ("主题 副题"), or sits right above a section heading; headlines
     may punctuate (`机构论市：…？`) where headings do not. A short line is a heading
-    unless it looks cut (ends on 的/之/在…, sits right under a byline, completes a word
-    with the next line, or repeats elsewhere together with it); a longer unpunctuated
-    line is a cut body line.
+    unless it looks cut (ends on 的/之/在/、…, sits right under a byline, completes a
+    word or a number with the next line, or repeats elsewhere together with it); a
+    longer unpunctuated line is a cut body line.
     """
     rows = _rows(units)
     page_text = "".join(_squash(r["text"]) for r in rows)

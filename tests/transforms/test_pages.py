@@ -762,3 +762,17 @@ def test_a_title_line_right_below_the_byline_is_the_leads_first_piece() -> None:
         ("body", head + tail),
         ("body", LONG_BODY),
     ]
+
+
+@pytest.mark.parametrize(
+    ("head", "tail"),
+    [
+        # An enumeration comma never ends a heading.
+        ("美债收益率陡峭攀升、", "近乎充分就业、贸易摩擦、弱势美元等因素叠加。"),
+        # A number cut before the rest of its digits.
+        ("北京首都机场股份于20", "18年1月4日对上述补充协议进行了披露。"),
+    ],
+)
+def test_a_short_line_cut_in_an_enumeration_or_a_number_is_body(head: str, tail: str) -> None:
+    [draft] = rebuild_page(_lines(HEADLINE, BYLINE, LONG_BODY, head, tail))
+    assert [(p.kind, p.text) for p in draft.paragraphs][-1] == ("body", head + tail)
