@@ -115,7 +115,7 @@ def classify_units(units: pl.DataFrame) -> pl.DataFrame:
 # A heading does not end on a word that needs what follows (的, 之, 在 ...): a line that
 # does is the first piece of a paragraph cut by the layout.
 _OPEN_ENDINGS = frozenset(
-    "的之在与和及对把被将为从向于以而并或等了着其这该各每还也都就才又再更很最已让使给所如若但且"
+    "的之在与和及对把被将为从向于以而并或等了着其这该各每还也都就才又再更很最已让使给所如若但且、"
 )
 
 
@@ -137,6 +137,30 @@ _CLAUSE_OPENERS = (
 
 # Characters no sentence starts with: a line beginning with one continues the line above.
 _CONTINUING_STARTS = frozenset("的地得了着过们吗呢吧啊么，。、；：？！,.;:?!”’）)》")
+
+# Openings no paragraph has: a sentence of one word of three characters or fewer (`亿。`,
+# `局面。`, but not `大家好。`), a clause of one character (`潮，`; list numerals
+# `一、` and replies `对，` `即，` aside), or a closing quotation mark early on (`股灾”的风险`).
+_SHORT_SENTENCE = re.compile(r"^([^\s，,；;：:。！？!?“”\"（(、]{1,3})。")
+_ONE_CHARACTER_CLAUSE = re.compile(
+    r"^(?![一二三四五六七八九十答问对即是不好嗯哦但而且])[\u4e00-\u9fff][，,。；;：:！？!?]"
+)
+_EARLY_CLOSER = re.compile(r"^[^“《\s]{0,5}[”》]")
+# Particles that never open a sentence when they stand as a word of their own.
+_PARTICLES = frozenset("的地得了们吗呢吧啊么")
+
+
+def opens_mid_sentence(text: str, lexicon: Lexicon | None) -> bool:
+    """The line starts inside a sentence, so it goes on with a line cut before it."""
+    if text[0] in _CONTINUING_STARTS and not _is_han(text[0]):
+        return True  # punctuation and closers
+    if text[0] in _PARTICLES:
+        return lexicon is None or len(lexicon.words(text[:6])[0]) == 1
+    short = _SHORT_SENTENCE.match(text)
+    if short is not None:
+        # A word alone (`局面。`) ends a sentence begun above; `大家好。` is one of its own.
+        return lexicon is not None and len(lexicon.words(short.group(1))) == 1
+    return _ONE_CHARACTER_CLAUSE.match(text) is not None or _EARLY_CLOSER.match(text) is not None
 
 
 # Words of running sentences, not of headings: 的/了/得 particles, pronouns, personal
@@ -172,11 +196,13 @@ def _looks_cut(
         return True
     if prev is not None and prev["kind"] == "body" and not is_terminated(prev["text"]):
         return True  # the second piece of a paragraph cut just above
+    if prev is not None and prev["kind"] == "byline":
+        return True  # a section heading follows body text, never the byline
     if nxt is None or nxt["kind"] != "body":
         return False
-    if nxt["text"][0] in _CONTINUING_STARTS:
+    if nxt["text"][0] in _CONTINUING_STARTS or opens_mid_sentence(nxt["text"], lexicon):
         return True
-    if cuts_a_word(row["text"], nxt["text"], lexicon):
+    if _completes(row["text"], nxt["text"], lexicon):
         return True
     # Together with the next line it repeats text found elsewhere: a pull-quote in pieces.
     joined = _squash(row["text"] + nxt["text"])
@@ -233,8 +259,9 @@ def resolve_titles(
     A headline opens the page, sits just above a byline, has the two-part shape of a
     printed headline ("主题 副题"), or sits right above a section heading; headlines
     may punctuate (`机构论市：…？`) where headings do not. A short line is a heading
-    unless it looks cut (ends on 的/之/在…, completes a word with the next line, or
-    repeats elsewhere together with it); a longer unpunctuated line is a cut body line.
+    unless it looks cut (ends on 的/之/在/、…, sits right under a byline, completes a
+    word or a number with the next line, is followed by a line opening mid-sentence,
+    or repeats elsewhere together with it); a longer unpunctuated line is a cut body line.
     """
     rows = _rows(units)
     page_text = "".join(_squash(r["text"]) for r in rows)
@@ -554,15 +581,14 @@ def _continuation(rows: list[Row], idx: int, lexicon: Lexicon | None) -> int | N
         return None
     first = candidates[0]
     # A complete paragraph set right after the cut (a box), with the line after it
-    # completing the word the cut split: the box is jumped over. Only one line ahead:
-    # further on, some line forms a word with the cut-off end by chance too often.
+    # completing the word the cut split, or opening mid-sentence where the box does not:
+    # the box is jumped over. Only one line ahead: further on, some line forms a word
+    # with the cut-off end by chance too often.
     if len(candidates) > 1:
         box, second = rows[first]["text"], rows[candidates[1]]["text"]
-        if (
-            is_terminated(box)
-            and not _completes(head, box, lexicon)
-            and _completes(head, second, lexicon)
-        ):
+        completes = _completes(head, second, lexicon) and not _completes(head, box, lexicon)
+        goes_on = opens_mid_sentence(second, lexicon) and not opens_mid_sentence(box, lexicon)
+        if is_terminated(box) and (completes or goes_on):
             return candidates[1]
     if not _PARAGRAPH_OPENERS.match(rows[first]["text"]):
         return first
@@ -647,7 +673,8 @@ def join_fragments(units: pl.DataFrame, *, lexicon: Lexicon | None = None) -> pl
 
     The continuation of a cut-off line is the next body line, unless that line is a
     complete paragraph and the line after it completes the word the cut split
-    (`…跑赢债券市` | box | `场。…`), or the next line opens a paragraph of its own
+    (`…跑赢债券市` | box | `场。…`) or opens mid-sentence (`…一个全新的` | box |
+    `局面。`), or the next line opens a paragraph of its own
     (`目前…`, `此外，…`): then it is the later line that completes the word
     (`…提到了打` + `造新时代…`). Such a word alone is weak evidence: by chance, some
     later line often forms one. Complete body paragraphs jumped over on the way are

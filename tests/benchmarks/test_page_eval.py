@@ -238,17 +238,20 @@ def test_generate_page_uses_the_rng_only(articles: list[SourceArticle]) -> None:
 
 # --- the rules, measured -----------------------------------------------------------------
 
-# What the page rules reach on 200 pages of seed 1 (split 0.91, joins 0.92/0.89, repeats
-# 0.91/0.91, captions 0.99/0.99), less a small margin: a guard against regressions while
-# they improve toward the 0.95 targets. Other seeds give the same within about 0.02.
+# What the page rules reach on 200 pages of seed 1 (split 0.97, joins 0.97/0.95, repeats
+# 0.98/0.96, captions 1.00/1.00, headings 0.97/0.98), less a small margin, and never
+# below the 0.95 target: a guard against regressions. Seeds 2 and 3 give the same within
+# about 0.01.
 FLOORS = {
     "article_split_accuracy": 0.96,
     "join_precision": 0.96,
-    "join_recall": 0.94,
+    "join_recall": 0.95,
     "repeat_precision": 0.95,
     "repeat_recall": 0.95,
     "caption_precision": 0.97,
     "caption_recall": 0.97,
+    "heading_precision": 0.96,
+    "heading_recall": 0.96,
 }
 
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from transforms.normalize import normalize_line
-from transforms.page_steps import is_repeat_of, reads_as_clause
+from transforms.page_steps import is_repeat_of, opens_mid_sentence, reads_as_clause
 from transforms.pages import (
     PARAGRAPH_KINDS,
     ArticleDraft,
@@ -740,6 +740,19 @@ def test_missed_headline_is_never_a_paragraphs_first_piece(nlp) -> None:  # type
             "目前国内微短剧产业直逼千亿元规模。",
             "外开放的力度，业内人士表示仍有空间。",
         ),
+        # No word spans the cut, but the line after the box opens mid-sentence: a
+        # sentence of two characters no paragraph starts with.
+        (
+            "分析人士认为，市场正面临一个全新的",
+            "创业板指数已由2015年5月末的3542.84点跌至1700点附近。",
+            "局面。",
+        ),
+        # ... or a particle standing as a word of its own.
+        (
+            "为何这只基金",
+            "当天，道琼斯指数下跌4.6%，报收于24345.75点。",
+            "的投资经理来自展恒理财？这是因为其大股东正是展恒理财。",
+        ),
     ],
 )
 def test_cut_line_jumps_a_box_for_the_line_that_completes_it(
@@ -751,3 +764,54 @@ def test_cut_line_jumps_a_box_for_the_line_that_completes_it(
         ("body", head + tail),
         ("sidebar", box),
     ]
+
+
+def test_a_title_line_right_below_the_byline_is_the_leads_first_piece() -> None:
+    # A section heading divides body text; right under the byline, a short line is the
+    # first piece of the lead, cut by the layout.
+    head, tail = "大类资产配置进入新", "周期，实践中更加注重主动管理。"
+    [draft] = rebuild_page(_lines(HEADLINE, BYLINE, head, tail, LONG_BODY))
+    assert [(p.kind, p.text) for p in draft.paragraphs][2:] == [
+        ("body", head + tail),
+        ("body", LONG_BODY),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("head", "tail"),
+    [
+        # An enumeration comma never ends a heading.
+        ("美债收益率陡峭攀升、", "近乎充分就业、贸易摩擦、弱势美元等因素叠加。"),
+        # A number cut before the rest of its digits.
+        ("北京首都机场股份于20", "18年1月4日对上述补充协议进行了披露。"),
+    ],
+)
+def test_a_short_line_cut_in_an_enumeration_or_a_number_is_body(head: str, tail: str) -> None:
+    [draft] = rebuild_page(_lines(HEADLINE, BYLINE, LONG_BODY, head, tail))
+    assert [(p.kind, p.text) for p in draft.paragraphs][-1] == ("body", head + tail)
+
+
+@pytest.mark.parametrize(
+    ("text", "inside"),
+    [
+        ("亿。受此影响，股指大幅下挫。", True),  # a one-word sentence ends first
+        ("局面。", True),
+        ("大家好。我是星汉系列的投资经理。", False),  # a greeting is a sentence of its own
+        ("潮，风险情绪被严重挫伤。", True),  # a clause of one character
+        ("对，你没看错，高管可以直接入股。", False),  # a reply opens a paragraph
+        ("一、市场回顾", False),
+        ("股灾”的风险，这可能传导至美国经济。", True),  # a quotation closed before opened
+        ("“股灾”的风险仍在。", False),
+        ("的投资经理来自展恒理财。", True),
+        ("的确，以往股票型基金热卖。", False),  # 的 inside the word 的确
+        ("过去十年间，中国财富管理快速发展。", False),
+    ],
+)
+def test_opens_mid_sentence(nlp, text: str, inside: bool) -> None:  # type: ignore[no-untyped-def]
+    assert opens_mid_sentence(text, nlp.tagger) is inside
+
+
+def test_a_short_line_before_a_line_opening_mid_sentence_is_body(nlp) -> None:  # type: ignore[no-untyped-def]
+    head, tail = "除了投资者积极参与", "外，本次评选活动邀请的专家评委也纷纷建言献策。"
+    [draft] = rebuild_page(_lines(HEADLINE, BYLINE, LONG_BODY, head, tail), lexicon=nlp.tagger)
+    assert [(p.kind, p.text) for p in draft.paragraphs][-1] == ("body", head + tail)
