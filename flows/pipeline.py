@@ -355,12 +355,26 @@ def _remove_vanished(listing: RawListing, summary: RunSummary, job: Job) -> None
     present = {(p.source, p.pub_date) for p in listing.partitions}
     existing = parquet.existing_partitions(curated, CURATED_TABLES)
     existing |= recorded_partitions(curated)
-    for source, day in sorted(existing):
-        if (source, day) not in present and _in_scope(source, day, job):
-            remove_partition_task(job.curated_root, source, day)
-            summary.partitions_removed += 1
-            summary.lines.append(report.PartitionLine(source, day, "removed", "vanished", 0, 0, 0))
-            get_run_logger().info("removed %s/%s: its raw folder is gone", source, day)
+    vanished = sorted(
+        (source, day)
+        for source, day in existing
+        if (source, day) not in present and _in_scope(source, day, job)
+    )
+    listed = any(_in_scope(p.source, p.pub_date, job) for p in listing.partitions)
+    if vanished and not listed and not job.force:
+        # An empty raw tree is far likelier an unmounted volume than a deleted archive.
+        message = (
+            f"raw root {job.raw_root} lists no partitions in this run's scope; "
+            f"{len(vanished)} curated partitions kept (rerun with --force to remove them)"
+        )
+        get_run_logger().error(message)
+        summary.failures.append(message)
+        return
+    for source, day in vanished:
+        remove_partition_task(job.curated_root, source, day)
+        summary.partitions_removed += 1
+        summary.lines.append(report.PartitionLine(source, day, "removed", "vanished", 0, 0, 0))
+        get_run_logger().info("removed %s/%s: its raw folder is gone", source, day)
 
 
 def _publish(summary: RunSummary, markdown: str) -> None:
@@ -389,6 +403,8 @@ def _execute(flow_name: str, job: Job) -> State | dict[str, object]:
         )
     markdown = ""
     try:
+        if not Path(job.raw_root).is_dir():
+            raise NotADirectoryError(f"raw root {job.raw_root} is not a directory")
         recovered = parquet.recover(curated)
         if recovered:
             logger.warning("completed %d partition swaps left by an interrupted run", recovered)
@@ -429,7 +445,7 @@ def _execute(flow_name: str, job: Job) -> State | dict[str, object]:
         )
         _curate_planned(plan, summary, job, versions)
         _remove_vanished(listing, summary, job)
-        if summary.partitions_failed:
+        if summary.failures:
             summary.status = "partial"
         elif mark is not None:
             backfill_file(curated, mark.key).unlink(missing_ok=True)
@@ -458,13 +474,14 @@ def _execute(flow_name: str, job: Job) -> State | dict[str, object]:
         summary.rows.get("articles", 0),
     )
     result = summary.to_dict()
-    if summary.partitions_failed:
-        return Failed(
-            name=PARTIAL,
-            message=f"{summary.partitions_failed} of {summary.partitions} partitions failed; "
-            "the others were written",
-            data=result,
+    if summary.failures:
+        message = (
+            f"{summary.partitions_failed} of {summary.partitions} partitions failed; "
+            "the others were written"
+            if summary.partitions_failed
+            else summary.failures[0]
         )
+        return Failed(name=PARTIAL, message=message, data=result)
     return result
 
 

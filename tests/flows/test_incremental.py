@@ -237,3 +237,21 @@ def test_every_run_publishes_its_report(raw: Path, tmp_path: Path):
     assert progress is not None and float(str(progress.data)) == 100.0
     runs = pl.read_parquet(curated / "runs", hive_partitioning=True)
     assert runs["report"][0] == text
+
+
+def test_an_empty_raw_root_removes_nothing_unless_forced(raw: Path, tmp_path: Path):
+    curated = tmp_path / "curated"
+    _run(raw, curated)
+    for folder in raw.iterdir():
+        shutil.rmtree(folder)  # what an unmounted archive volume looks like
+
+    state = pipeline.run_pipeline(raw_root=str(raw), curated_root=str(curated), return_state=True)
+
+    assert state.name == "Partial"
+    assert "lists no partitions" in (state.message or "")
+    assert _articles(curated).height == 6
+    forced = _run(raw, curated, force=True)
+    assert forced["partitions_removed"] == 3
+    assert not (curated / "articles").exists() or not list(
+        (curated / "articles").rglob("*.parquet")
+    )
