@@ -94,6 +94,13 @@ def format_summary(result: dict[str, object]) -> str:
         )
     failures = result.get("failures") or []
     assert isinstance(failures, list)
+    from flows.report import quality_notes
+
+    lines.extend(
+        f"  note        {note}"
+        for note in quality_notes({**result, "failures": []})
+        if not note.endswith("JSONL records quarantined")
+    )
     lines.extend(f"  FAILED      {message}" for message in failures)
     return "\n".join(lines)
 

@@ -52,7 +52,8 @@ def quality_notes(summary: Mapping[str, object]) -> list[str]:
     duplicates = summary.get("duplicates") or 0
     assert isinstance(duplicates, int)
     if duplicates:
-        notes.append(f"{duplicates} articles repeat an earlier article (`duplicate_of` set)")
+        verb = "article repeats" if duplicates == 1 else "articles repeat"
+        notes.append(f"{duplicates} {verb} an earlier article (`duplicate_of` set)")
     records = summary.get("records_quarantined") or 0
     assert isinstance(records, int)
     if records:

@@ -136,3 +136,45 @@ def test_serve_without_a_server_says_how_to_start_one(tmp_path: Path, prefect_ho
     assert done.returncode == 2
     assert "no Prefect server answers at http://127.0.0.1:9/api" in done.stderr
     assert "make server" in done.stderr
+
+
+def test_summary_names_reasons_skips_slow_partitions_and_quality():
+    from flows.cli import format_summary
+
+    result: dict[str, object] = {
+        "flow_name": "nightly",
+        "run_id": "r-1",
+        "status": "partial",
+        "seconds": 12.0,
+        "partitions": 2,
+        "planned": {"new": 1, "changed": 1},
+        "partitions_skipped": 30,
+        "partitions_failed": 1,
+        "partitions_removed": 0,
+        "files_seen": 40,
+        "files_curated": 3,
+        "files_quarantined": 1,
+        "files_ignored": 0,
+        "files_failed": 1,
+        "files_unchanged": 35,
+        "records_curated": 0,
+        "records_quarantined": 0,
+        "rows": {"articles": 5},
+        "reasons": {"not_text": 1},
+        "quality": {"clean": 4, "suspect": 1},
+        "duplicates": 1,
+        "failures": ["wire/2026-06-16: disk went away"],
+        "lines": [
+            {"source": "cbn", "pub_date": "2026-06-15", "status": "curated", "seconds": 2.5},
+            {"source": "xh", "pub_date": "2026-06-15", "status": "curated", "seconds": 4.0},
+            {"source": "wire", "pub_date": "2026-06-16", "status": "failed", "seconds": 0.0},
+        ],
+    }
+    text = format_summary(result)
+    assert text.startswith("nightly r-1: partial in 12.0s")
+    assert "2 processed (new 1, changed 1), 30 up to date, 1 failed" in text
+    assert "35 unchanged" in text
+    assert "slowest     xh/2026-06-15 4.0s, cbn/2026-06-15 2.5s" in text
+    assert "note        1 of 5 articles have text_quality `suspect`" in text
+    assert "note        1 article repeats an earlier article" in text
+    assert text.endswith("FAILED      wire/2026-06-16: disk went away")
