@@ -581,14 +581,15 @@ def _continuation(rows: list[Row], idx: int, lexicon: Lexicon | None) -> int | N
         return None
     first = candidates[0]
     # A complete paragraph set right after the cut (a box), with the line after it
-    # completing the word the cut split, or opening mid-sentence where the box does not:
-    # the box is jumped over. Only one line ahead: further on, some line forms a word
-    # with the cut-off end by chance too often.
+    # completing the word the cut split or opening mid-sentence, and the box itself not
+    # opening mid-sentence (`的十大股东…。` is the cut line's rest): the box is jumped
+    # over. Only one line ahead: further on, some line forms a word with the cut-off end
+    # by chance too often.
     if len(candidates) > 1:
         box, second = rows[first]["text"], rows[candidates[1]]["text"]
         completes = _completes(head, second, lexicon) and not _completes(head, box, lexicon)
-        goes_on = opens_mid_sentence(second, lexicon) and not opens_mid_sentence(box, lexicon)
-        if is_terminated(box) and (completes or goes_on):
+        goes_on = opens_mid_sentence(second, lexicon)
+        if is_terminated(box) and (completes or goes_on) and not opens_mid_sentence(box, lexicon):
             return candidates[1]
     if not _PARAGRAPH_OPENERS.match(rows[first]["text"]):
         return first

@@ -766,6 +766,18 @@ def test_cut_line_jumps_a_box_for_the_line_that_completes_it(
     ]
 
 
+def test_cut_line_runs_into_a_next_line_opening_mid_sentence_not_past_it(nlp) -> None:  # type: ignore[no-untyped-def]
+    # `国通` + `不过` reads as the word 通不过, but the next line opens on a particle
+    # (`的十大股东…`): it is the cut line's rest, not a box to jump.
+    head = "有235.99万股进入到獐子岛和*ST国通"
+    tail = "的十大股东和十大流通股东的名单。"
+    later = "不过，与此前的短线投资不同，獐子岛的情况更为复杂。"
+    lines = _lines(HEADLINE, BYLINE, LONG_BODY, head, tail, later)
+    [draft] = rebuild_page(lines, lexicon=nlp.tagger)
+    body = [p.text for p in draft.paragraphs if p.kind == "body"]
+    assert body[-2:] == [head + tail, later]
+
+
 def test_a_title_line_right_below_the_byline_is_the_leads_first_piece() -> None:
     # A section heading divides body text; right under the byline, a short line is the
     # first piece of the lead, cut by the layout.
