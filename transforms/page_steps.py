@@ -567,6 +567,38 @@ def _completes(head: str, tail: str, lexicon: Lexicon | None) -> bool:
     return cuts_a_word(head, tail, lexicon)
 
 
+# A sentence adverbial set off by a comma that opens a sentence: a connective (`此外，`
+# `然而，`) or a point in time (`今日，` `2015年，` `周二早盘，`).
+_FRAMING_OPENER = re.compile(
+    r"^(?:(?:不过|此外|同时|另外|对此|其中|然而|因此|但是|事实上|实际上|值得注意的是|与此同时"
+    r"|总体来看|总的来看|总体来说|其实|首先|总之|可以说|如今|当然|显然|可见|换言之|简而言之"
+    r"|一方面|另一方面|除此之外|在此背景下|据悉|据了解)"
+    r"|(?:\d{4}年(?:\d{1,2}月)?(?:\d{1,2}日)?|\d{1,2}月(?:\d{1,2}日)?|\d{1,2}日|今日|今天|昨日"
+    r"|昨天|当天|当日|随后|此前|此后|近日|日前|目前|当前|周[一二三四五六日]|本周|上周|午后|早盘"
+    r"|尾盘)(?:早盘|午后|盘中|尾盘|晚间|上午|下午|以来)?)[，,]"
+)
+# A cut clause ending on a word that takes what follows as its object or its date
+# (`开始于` | `1月29日，…`, `截至` | `2018年1月2日，…`) may go on with such an adverbial.
+_GOVERNS_NEXT = re.compile(r"(?:[\d年月于至到是从在自为]|截至|截止)$")
+_ENDS_MID_CLAUSE = re.compile(r"[\u4e00-\u9fffA-Za-z%）)”》]$")
+
+
+def _opens_new_sentence_after(head: str, box: str, lexicon: Lexicon | None) -> bool:
+    """`box` opens with a sentence adverbial that the clause cut in `head` cannot run into.
+
+    `…果然，道指` | `实际上，…`: a clause cut mid-phrase does not go on with `实际上，`,
+    unless it ends on a word that governs it (`截至` | `2018年1月2日，…`) or the break
+    cut a word.
+    """
+    return (
+        _FRAMING_OPENER.match(box) is not None
+        and _ENDS_MID_CLAUSE.search(head) is not None
+        and head[-1] not in _OPEN_ENDINGS
+        and _GOVERNS_NEXT.search(head) is None
+        and not _completes(head, box, lexicon)
+    )
+
+
 def _continuation(rows: list[Row], idx: int, lexicon: Lexicon | None) -> int | None:
     """Index of the body line that continues the cut-off line at `idx`, if any."""
     head = rows[idx]["text"]
@@ -590,6 +622,15 @@ def _continuation(rows: list[Row], idx: int, lexicon: Lexicon | None) -> int | N
         completes = _completes(head, second, lexicon) and not _completes(head, box, lexicon)
         goes_on = opens_mid_sentence(second, lexicon)
         if is_terminated(box) and (completes or goes_on) and not opens_mid_sentence(box, lexicon):
+            return candidates[1]
+        # A complete box opening a sentence of its own (`实际上，…。`) after a clause cut
+        # mid-phrase, and the line after it opening no sentence: that line goes on.
+        if (
+            is_terminated(box)
+            and _opens_new_sentence_after(head, box, lexicon)
+            and _FRAMING_OPENER.match(second) is None
+            and _PARAGRAPH_OPENERS.match(second) is None
+        ):
             return candidates[1]
     if not _PARAGRAPH_OPENERS.match(rows[first]["text"]):
         return first
@@ -678,8 +719,11 @@ def join_fragments(units: pl.DataFrame, *, lexicon: Lexicon | None = None) -> pl
     `局面。`), or the next line opens a paragraph of its own
     (`目前…`, `此外，…`): then it is the later line that completes the word
     (`…提到了打` + `造新时代…`). Such a word alone is weak evidence: by chance, some
-    later line often forms one. Complete body paragraphs jumped over on the way are
-    boxes set into the column, so they become sidebars.
+    later line often forms one. A complete line opening with a sentence adverbial
+    (`实际上，…。`, `今日，…。`) right after a clause cut mid-phrase is a box too, when the
+    line after it opens no sentence (`…果然，道指` | box | `在周五狂泻666点…`). Complete
+    body paragraphs jumped over on the way are boxes set into the column, so they become
+    sidebars.
     """
     return _by_article(units, lambda rows: _join_article(rows, lexicon))
 
