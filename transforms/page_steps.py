@@ -117,6 +117,9 @@ def classify_units(units: pl.DataFrame) -> pl.DataFrame:
 _OPEN_ENDINGS = frozenset(
     "的之在与和及对把被将为从向于以而并或等了着其这该各每还也都就才又再更很最已让使给所如若但且、"
 )
+# An adverb of degree or a negation standing as a word of its own needs what follows
+# (`…实在太`, `…方案也不`, `…拐点还没`): a line ending on one is cut, never a heading.
+_NEEDS_A_VERB = frozenset("太不没")
 
 
 # Words that open a paragraph, never continue a sentence cut by the layout.
@@ -181,6 +184,9 @@ def reads_as_clause(text: str, lexicon: Lexicon) -> bool:
 
 def _ends_open(text: str, lexicon: Lexicon | None) -> bool:
     """Ends on a word that needs what follows: `…加大对`, but not the noun `资金动向`."""
+    if text[-1] in _NEEDS_A_VERB:
+        # Also the end of words (`不得不`, `出没`): only with the dictionary.
+        return lexicon is not None and len(lexicon.words(text)[-1]) == 1
     if text[-1] not in _OPEN_ENDINGS:
         return False
     return lexicon is None or len(lexicon.words(text)[-1]) == 1

@@ -615,6 +615,9 @@ def test_reads_as_clause(nlp, text: str, clause: bool) -> None:  # type: ignore[
     [
         ("资金动向", "heading"),  # ends on 向, but in the noun 动向
         ("很多人对中国经济的悲观", "body"),  # a sentence's first piece, built like a clause
+        ("而风险平价策略实在太", "body"),  # an adverb that needs its verb
+        ("看来可行性方案也不", "body"),  # a negation likewise
+        ("既然失业率拐点还没", "body"),
     ],
 )
 def test_short_line_mid_article_with_the_lexicon(nlp, line: str, kind: str) -> None:  # type: ignore[no-untyped-def]
