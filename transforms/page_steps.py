@@ -130,11 +130,12 @@ _PARAGRAPH_OPENERS = re.compile(
 )
 
 
-# A heading names a topic; a line opening with a conjunction or a pronoun starts a sentence.
+# A heading names a topic; a line opening with a conjunction, a pronoun or a sentence
+# connective (`不过`, `事实上`, `另外`) starts a sentence.
 _CLAUSE_OPENERS = (
     "如果", "即便", "即使", "虽然", "尽管", "因为", "由于", "但是", "而且", "所以", "因此",
     "我们", "我", "他们", "以上", "对于", "随着", "如果说", "当", "从", "作为", "根据", "针对",
-    "为了", "按照", "通过", "据",
+    "为了", "按照", "通过", "据", "不过", "事实上", "另外", "其实", "此外", "然而",
 )  # fmt: skip
 
 

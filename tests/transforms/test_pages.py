@@ -618,6 +618,8 @@ def test_reads_as_clause(nlp, text: str, clause: bool) -> None:  # type: ignore[
         ("而风险平价策略实在太", "body"),  # an adverb that needs its verb
         ("看来可行性方案也不", "body"),  # a negation likewise
         ("既然失业率拐点还没", "body"),
+        ("事实上结构化证券投资类", "body"),  # a sentence connective opens no heading
+        ("另外还有一些公司大股东", "body"),
     ],
 )
 def test_short_line_mid_article_with_the_lexicon(nlp, line: str, kind: str) -> None:  # type: ignore[no-untyped-def]
