@@ -193,13 +193,21 @@ def _ends_open(text: str, lexicon: Lexicon | None) -> bool:
     return lexicon is None or len(lexicon.words(text)[-1]) == 1
 
 
+def _ends_on_a_function_word(text: str, lexicon: Lexicon) -> bool:
+    """Ends on a preposition or a conjunction (`…低开主要由于`), which need what follows."""
+    tagged = list(lexicon.tag(text))
+    return bool(tagged) and tagged[-1][1] in ("p", "c")
+
+
 def _looks_cut(
     row: Row, prev: Row | None, nxt: Row | None, page_text: str, lexicon: Lexicon | None
 ) -> bool:
     """Evidence that a short unpunctuated line is a cut-off piece, not a heading."""
     if _ends_open(row["text"], lexicon) or row["text"].startswith(_CLAUSE_OPENERS):
         return True
-    if lexicon is not None and reads_as_clause(row["text"], lexicon):
+    if lexicon is not None and (
+        reads_as_clause(row["text"], lexicon) or _ends_on_a_function_word(row["text"], lexicon)
+    ):
         return True
     if prev is not None and prev["kind"] == "body" and not is_terminated(prev["text"]):
         return True  # the second piece of a paragraph cut just above

@@ -620,6 +620,8 @@ def test_reads_as_clause(nlp, text: str, clause: bool) -> None:  # type: ignore[
         ("既然失业率拐点还没", "body"),
         ("事实上结构化证券投资类", "body"),  # a sentence connective opens no heading
         ("另外还有一些公司大股东", "body"),
+        ("昨日A股市场低开主要由于", "body"),  # a conjunction needs its clause
+        ("机遇和挑战", "heading"),  # 和 inside, not at the end
     ],
 )
 def test_short_line_mid_article_with_the_lexicon(nlp, line: str, kind: str) -> None:  # type: ignore[no-untyped-def]
