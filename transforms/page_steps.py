@@ -274,9 +274,11 @@ def resolve_titles(
     A headline opens the page, sits just above a byline, has the two-part shape of a
     printed headline ("主题 副题"), or sits right above a section heading; headlines
     may punctuate (`机构论市：…？`) where headings do not. A short line is a heading
-    unless it looks cut (ends on 的/之/在/、…, sits right under a byline, completes a
-    word or a number with the next line, is followed by a line opening mid-sentence,
-    or repeats elsewhere together with it); a longer unpunctuated line is a cut body line.
+    unless it looks cut (ends on 的/之/在/、…, on 太/不/没, on a preposition or a
+    conjunction, opens with a connective such as 不过/事实上, sits right under a byline,
+    completes a word or a number with the next line, is followed by a line opening
+    mid-sentence, or repeats elsewhere together with it); a longer unpunctuated line is a
+    cut body line.
     """
     rows = _rows(units)
     page_text = "".join(_squash(r["text"]) for r in rows)
