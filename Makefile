@@ -49,6 +49,8 @@ eval-pages: install  ## measure the page rebuild on 200 synthetic pages from ../
 	$(UV) run --locked python -m benchmarks.page_eval --pages 200 --seed 1 --json benchmarks/results/pages.json
 	$(UV) run --locked python -m benchmarks.page_eval --pages 200 --seed 2 --json benchmarks/results/pages-seed2.json > /dev/null
 	$(UV) run --locked python -m benchmarks.page_eval --pages 200 --seed 3 --json benchmarks/results/pages-seed3.json > /dev/null
+	$(UV) run --locked python -m benchmarks.page_eval --pages 200 --seed 4 --json benchmarks/results/pages-seed4.json > /dev/null
+	$(UV) run --locked python -m benchmarks.page_eval --pages 200 --seed 5 --json benchmarks/results/pages-seed5.json > /dev/null
 
 eval-dedupe: install  ## near-duplicate precision and recall on the Sogou samples of ../shared/corpus
 	$(UV) run --locked python -m benchmarks.dedupe_eval --json benchmarks/results/dedupe.json

@@ -117,6 +117,9 @@ def classify_units(units: pl.DataFrame) -> pl.DataFrame:
 _OPEN_ENDINGS = frozenset(
     "的之在与和及对把被将为从向于以而并或等了着其这该各每还也都就才又再更很最已让使给所如若但且、"
 )
+# An adverb of degree or a negation standing as a word of its own needs what follows
+# (`…实在太`, `…方案也不`, `…拐点还没`): a line ending on one is cut, never a heading.
+_NEEDS_A_VERB = frozenset("太不没")
 
 
 # Words that open a paragraph, never continue a sentence cut by the layout.
@@ -127,11 +130,12 @@ _PARAGRAPH_OPENERS = re.compile(
 )
 
 
-# A heading names a topic; a line opening with a conjunction or a pronoun starts a sentence.
+# A heading names a topic; a line opening with a conjunction, a pronoun or a sentence
+# connective (`不过`, `事实上`, `另外`) starts a sentence.
 _CLAUSE_OPENERS = (
     "如果", "即便", "即使", "虽然", "尽管", "因为", "由于", "但是", "而且", "所以", "因此",
     "我们", "我", "他们", "以上", "对于", "随着", "如果说", "当", "从", "作为", "根据", "针对",
-    "为了", "按照", "通过", "据",
+    "为了", "按照", "通过", "据", "不过", "事实上", "另外", "其实", "此外", "然而",
 )  # fmt: skip
 
 
@@ -181,9 +185,18 @@ def reads_as_clause(text: str, lexicon: Lexicon) -> bool:
 
 def _ends_open(text: str, lexicon: Lexicon | None) -> bool:
     """Ends on a word that needs what follows: `…加大对`, but not the noun `资金动向`."""
+    if text[-1] in _NEEDS_A_VERB:
+        # Also the end of words (`不得不`, `出没`): only with the dictionary.
+        return lexicon is not None and len(lexicon.words(text)[-1]) == 1
     if text[-1] not in _OPEN_ENDINGS:
         return False
     return lexicon is None or len(lexicon.words(text)[-1]) == 1
+
+
+def _ends_on_a_function_word(text: str, lexicon: Lexicon) -> bool:
+    """Ends on a preposition or a conjunction (`…低开主要由于`), which need what follows."""
+    tagged = list(lexicon.tag(text))
+    return bool(tagged) and tagged[-1][1] in ("p", "c")
 
 
 def _looks_cut(
@@ -192,7 +205,9 @@ def _looks_cut(
     """Evidence that a short unpunctuated line is a cut-off piece, not a heading."""
     if _ends_open(row["text"], lexicon) or row["text"].startswith(_CLAUSE_OPENERS):
         return True
-    if lexicon is not None and reads_as_clause(row["text"], lexicon):
+    if lexicon is not None and (
+        reads_as_clause(row["text"], lexicon) or _ends_on_a_function_word(row["text"], lexicon)
+    ):
         return True
     if prev is not None and prev["kind"] == "body" and not is_terminated(prev["text"]):
         return True  # the second piece of a paragraph cut just above
@@ -259,9 +274,11 @@ def resolve_titles(
     A headline opens the page, sits just above a byline, has the two-part shape of a
     printed headline ("主题 副题"), or sits right above a section heading; headlines
     may punctuate (`机构论市：…？`) where headings do not. A short line is a heading
-    unless it looks cut (ends on 的/之/在/、…, sits right under a byline, completes a
-    word or a number with the next line, is followed by a line opening mid-sentence,
-    or repeats elsewhere together with it); a longer unpunctuated line is a cut body line.
+    unless it looks cut (ends on 的/之/在/、…, on 太/不/没, on a preposition or a
+    conjunction, opens with a connective such as 不过/事实上, sits right under a byline,
+    completes a word or a number with the next line, is followed by a line opening
+    mid-sentence, or repeats elsewhere together with it); a longer unpunctuated line is a
+    cut body line.
     """
     rows = _rows(units)
     page_text = "".join(_squash(r["text"]) for r in rows)
@@ -567,6 +584,38 @@ def _completes(head: str, tail: str, lexicon: Lexicon | None) -> bool:
     return cuts_a_word(head, tail, lexicon)
 
 
+# A sentence adverbial set off by a comma that opens a sentence: a connective (`此外，`
+# `然而，`) or a point in time (`今日，` `2015年，` `周二早盘，`).
+_FRAMING_OPENER = re.compile(
+    r"^(?:(?:不过|此外|同时|另外|对此|其中|然而|因此|但是|事实上|实际上|值得注意的是|与此同时"
+    r"|总体来看|总的来看|总体来说|其实|首先|总之|可以说|如今|当然|显然|可见|换言之|简而言之"
+    r"|一方面|另一方面|除此之外|在此背景下|据悉|据了解)"
+    r"|(?:\d{4}年(?:\d{1,2}月)?(?:\d{1,2}日)?|\d{1,2}月(?:\d{1,2}日)?|\d{1,2}日|今日|今天|昨日"
+    r"|昨天|当天|当日|随后|此前|此后|近日|日前|目前|当前|周[一二三四五六日]|本周|上周|午后|早盘"
+    r"|尾盘)(?:早盘|午后|盘中|尾盘|晚间|上午|下午|以来)?)[，,]"
+)
+# A cut clause ending on a word that takes what follows as its object or its date
+# (`开始于` | `1月29日，…`, `截至` | `2018年1月2日，…`) may go on with such an adverbial.
+_GOVERNS_NEXT = re.compile(r"(?:[\d年月于至到是从在自为]|截至|截止)$")
+_ENDS_MID_CLAUSE = re.compile(r"[\u4e00-\u9fffA-Za-z%）)”》]$")
+
+
+def _opens_new_sentence_after(head: str, box: str, lexicon: Lexicon | None) -> bool:
+    """`box` opens with a sentence adverbial that the clause cut in `head` cannot run into.
+
+    `…果然，道指` | `实际上，…`: a clause cut mid-phrase does not go on with `实际上，`,
+    unless it ends on a word that governs it (`截至` | `2018年1月2日，…`) or the break
+    cut a word.
+    """
+    return (
+        _FRAMING_OPENER.match(box) is not None
+        and _ENDS_MID_CLAUSE.search(head) is not None
+        and head[-1] not in _OPEN_ENDINGS
+        and _GOVERNS_NEXT.search(head) is None
+        and not _completes(head, box, lexicon)
+    )
+
+
 def _continuation(rows: list[Row], idx: int, lexicon: Lexicon | None) -> int | None:
     """Index of the body line that continues the cut-off line at `idx`, if any."""
     head = rows[idx]["text"]
@@ -581,14 +630,24 @@ def _continuation(rows: list[Row], idx: int, lexicon: Lexicon | None) -> int | N
         return None
     first = candidates[0]
     # A complete paragraph set right after the cut (a box), with the line after it
-    # completing the word the cut split, or opening mid-sentence where the box does not:
-    # the box is jumped over. Only one line ahead: further on, some line forms a word
-    # with the cut-off end by chance too often.
+    # completing the word the cut split or opening mid-sentence, and the box itself not
+    # opening mid-sentence (`的十大股东…。` is the cut line's rest): the box is jumped
+    # over. Only one line ahead: further on, some line forms a word with the cut-off end
+    # by chance too often.
     if len(candidates) > 1:
         box, second = rows[first]["text"], rows[candidates[1]]["text"]
         completes = _completes(head, second, lexicon) and not _completes(head, box, lexicon)
-        goes_on = opens_mid_sentence(second, lexicon) and not opens_mid_sentence(box, lexicon)
-        if is_terminated(box) and (completes or goes_on):
+        goes_on = opens_mid_sentence(second, lexicon)
+        if is_terminated(box) and (completes or goes_on) and not opens_mid_sentence(box, lexicon):
+            return candidates[1]
+        # A complete box opening a sentence of its own (`实际上，…。`) after a clause cut
+        # mid-phrase, and the line after it opening no sentence: that line goes on.
+        if (
+            is_terminated(box)
+            and _opens_new_sentence_after(head, box, lexicon)
+            and _FRAMING_OPENER.match(second) is None
+            and _PARAGRAPH_OPENERS.match(second) is None
+        ):
             return candidates[1]
     if not _PARAGRAPH_OPENERS.match(rows[first]["text"]):
         return first
@@ -677,8 +736,11 @@ def join_fragments(units: pl.DataFrame, *, lexicon: Lexicon | None = None) -> pl
     `局面。`), or the next line opens a paragraph of its own
     (`目前…`, `此外，…`): then it is the later line that completes the word
     (`…提到了打` + `造新时代…`). Such a word alone is weak evidence: by chance, some
-    later line often forms one. Complete body paragraphs jumped over on the way are
-    boxes set into the column, so they become sidebars.
+    later line often forms one. A complete line opening with a sentence adverbial
+    (`实际上，…。`, `今日，…。`) right after a clause cut mid-phrase is a box too, when the
+    line after it opens no sentence (`…果然，道指` | box | `在周五狂泻666点…`). Complete
+    body paragraphs jumped over on the way are boxes set into the column, so they become
+    sidebars.
     """
     return _by_article(units, lambda rows: _join_article(rows, lexicon))
 

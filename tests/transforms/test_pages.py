@@ -615,6 +615,13 @@ def test_reads_as_clause(nlp, text: str, clause: bool) -> None:  # type: ignore[
     [
         ("资金动向", "heading"),  # ends on 向, but in the noun 动向
         ("很多人对中国经济的悲观", "body"),  # a sentence's first piece, built like a clause
+        ("而风险平价策略实在太", "body"),  # an adverb that needs its verb
+        ("看来可行性方案也不", "body"),  # a negation likewise
+        ("既然失业率拐点还没", "body"),
+        ("事实上结构化证券投资类", "body"),  # a sentence connective opens no heading
+        ("另外还有一些公司大股东", "body"),
+        ("昨日A股市场低开主要由于", "body"),  # a conjunction needs its clause
+        ("机遇和挑战", "heading"),  # 和 inside, not at the end
     ],
 )
 def test_short_line_mid_article_with_the_lexicon(nlp, line: str, kind: str) -> None:  # type: ignore[no-untyped-def]
@@ -740,6 +747,19 @@ def test_missed_headline_is_never_a_paragraphs_first_piece(nlp) -> None:  # type
             "目前国内微短剧产业直逼千亿元规模。",
             "外开放的力度，业内人士表示仍有空间。",
         ),
+        # A box opening a sentence of its own with a connective set off by a comma,
+        # after a clause cut mid-phrase: the line after the box goes on.
+        (
+            "美股创下四年来新高。果然，道指",
+            "实际上，2017年以来A股总体呈现底部逐步抬高的格局。",
+            "在周五狂泻666点，创2016年6月来最大单日点数跌幅。",
+        ),
+        # ... or with a point in time.
+        (
+            "该行业已经进入成熟期，周期股的钢铁、煤炭",
+            "今日，两市双双低开，盘中跌破3400点后快速拉升。",
+            "正在逐步接棒一线白马股。",
+        ),
         # No word spans the cut, but the line after the box opens mid-sentence: a
         # sentence of two characters no paragraph starts with.
         (
@@ -764,6 +784,28 @@ def test_cut_line_jumps_a_box_for_the_line_that_completes_it(
         ("body", head + tail),
         ("sidebar", box),
     ]
+
+
+def test_cut_line_runs_into_a_next_line_opening_mid_sentence_not_past_it(nlp) -> None:  # type: ignore[no-untyped-def]
+    # `国通` + `不过` reads as the word 通不过, but the next line opens on a particle
+    # (`的十大股东…`): it is the cut line's rest, not a box to jump.
+    head = "有235.99万股进入到獐子岛和*ST国通"
+    tail = "的十大股东和十大流通股东的名单。"
+    later = "不过，与此前的短线投资不同，獐子岛的情况更为复杂。"
+    lines = _lines(HEADLINE, BYLINE, LONG_BODY, head, tail, later)
+    [draft] = rebuild_page(lines, lexicon=nlp.tagger)
+    body = [p.text for p in draft.paragraphs if p.kind == "body"]
+    assert body[-2:] == [head + tail, later]
+
+
+def test_a_date_after_a_word_that_takes_it_continues_the_cut_line(nlp) -> None:  # type: ignore[no-untyped-def]
+    head = "全球股市跟跌，美股下跌开始于"
+    tail = "1月29日，除中国外的全球股市普遍跟随下跌。"
+    later = "第二，美国经济之所以能够从2009年复苏，靠的是宽松货币。"
+    lines = _lines(HEADLINE, BYLINE, LONG_BODY, head, tail, later)
+    [draft] = rebuild_page(lines, lexicon=nlp.tagger)
+    body = [p.text for p in draft.paragraphs if p.kind == "body"]
+    assert body[-2:] == [head + tail, later]
 
 
 def test_a_title_line_right_below_the_byline_is_the_leads_first_piece() -> None:
