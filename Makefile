@@ -10,7 +10,7 @@ export UV_PYTHON := $(PYTHON)
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install run server serve config test check lint format clean eval eval-pages eval-dedupe
+.PHONY: install run server serve config test check lint format clean eval eval-pages eval-dedupe bench
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -54,6 +54,9 @@ eval-pages: install  ## measure the page rebuild on 200 synthetic pages from ../
 
 eval-dedupe: install  ## near-duplicate precision and recall on the Sogou samples of ../shared/corpus
 	$(UV) run --locked python -m benchmarks.dedupe_eval --json benchmarks/results/dedupe.json
+
+bench: install  ## throughput, start-up, peak RSS and stage times of `zhnews run` beside plain jieba (slow)
+	$(UV) run --locked python -m benchmarks.throughput --json benchmarks/results/bench.json
 
 format: install
 	$(UV) run --locked ruff format .

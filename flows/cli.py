@@ -159,6 +159,9 @@ def _execute(run: Any, settings: Settings, **parameters: Any) -> None:
         typer.echo(f"error: raw root {settings.raw} is not a directory", err=True)
         raise typer.Exit(EXIT_FAILED)
     started = time.perf_counter()
+    from flows.stage_times import install_from_env
+
+    install_from_env()  # only with ZHNEWS_STAGE_TIMES set (the throughput benchmark)
     from flows import pipeline
 
     try:

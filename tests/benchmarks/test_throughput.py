@@ -1,0 +1,103 @@
+"""The throughput benchmark on a tiny generated input: the report's shape, not its speed.
+
+Runs the real `zhnews` console script (twice, plus once to create a fresh PREFECT_HOME),
+without the memory check and the cold start-up run. No timing target is asserted.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks import throughput
+from benchmarks.throughput import Options, generated_articles, run_benchmark, write_raw_tree
+
+
+def test_raw_tree_layout_and_copies(tmp_path: Path) -> None:
+    articles = generated_articles(7)
+    tree = write_raw_tree(articles, tmp_path / "raw", partition_articles=3, file_articles=2)
+    assert (tree.articles, tree.partitions) == (7, 2)
+    files = sorted(tmp_path.glob("raw/generated/*/*.jsonl"))
+    assert len(files) == tree.files == 4
+    records = [json.loads(line) for f in files for line in f.read_text().splitlines()]
+    assert [r["id"] for r in records] == [a.id for a in articles]
+    assert tree.text_bytes == sum(len(a.text.encode()) for a in articles)
+
+    copies = write_raw_tree(articles, tmp_path / "copies", partition_articles=3, copies=3)
+    assert (copies.articles, copies.partitions) == (21, 6)
+    ids = [
+        json.loads(line)["id"]
+        for f in tmp_path.glob("copies/*/*/*.jsonl")
+        for line in f.read_text().splitlines()
+    ]
+    assert len(set(ids)) == 21
+
+
+def test_child_env_drops_the_api_url_unless_asked(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
+    monkeypatch.setenv("ZHNEWS_MAX_FILE_MB", "1")
+    env = throughput.child_env(tmp_path, use_api_url=False)
+    assert "PREFECT_API_URL" not in env and "ZHNEWS_MAX_FILE_MB" not in env
+    assert env["PREFECT_HOME"] == str(tmp_path)
+    assert throughput.child_env(None, use_api_url=True)["PREFECT_API_URL"].endswith("/api")
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    home = tmp_path_factory.mktemp("prefect-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PREFECT_HOME", str(home))
+        patch.delenv("PREFECT_API_URL", raising=False)
+        return run_benchmark(
+            Options(
+                memory_check=False,
+                cold_start=False,
+                generated=True,
+                articles=20,
+                small_articles=2,
+                work_dir=tmp_path_factory.mktemp("bench"),
+            )
+        )
+
+
+def test_report_keys_and_sane_values(report: dict[str, Any], tmp_path: Path) -> None:
+    assert report["input"]["generated"] and report["input"]["articles"] == 20
+    assert report["machine"]["cores"] >= 1 and report["machine"]["packages"]["jieba"]
+    base = report["baseline"]
+    assert base["articles"] == 20 and base["mb_per_s"] > 0 and base["articles_per_s"] > 0
+    pipeline = report["pipeline"]
+    assert pipeline["end_to_end"]["mb_per_s"] > 0
+    marginal = pipeline["marginal"]
+    # Two articles against twenty: the difference can drown in start-up noise, and the
+    # report then says so instead of giving a throughput.
+    if marginal["mb_per_s"] is None:
+        assert marginal["note"]
+    else:
+        assert marginal["mb_per_s"] > 0 and pipeline["speedup_vs_baseline"] > 0
+    assert report["startup"]["cold_seconds"] is None
+    assert report["startup"]["warm_seconds"] > 0
+    big = report["runs"]["big"]
+    assert big["exit_code"] == 0 and big["curated_articles"] == 20
+    assert big["peak_rss_bytes"] > 0 and big["pipeline_rss_bytes"] > 0
+    assert report["memory"]["peak_rss_bytes_50mb"] is None
+
+    stages = report["stages"]
+    assert list(stages) == list(throughput.STAGES)
+    assert all(row["seconds"] >= 0 for row in stages.values())
+    assert stages["segment+tag"]["seconds"] > 0 and stages["write"]["seconds"] > 0
+    wall = pipeline["end_to_end"]["seconds"]
+    assert report["stage_sum_seconds"] <= wall + 0.01
+    assert big["stage_calls"]["segment+tag"] >= 20
+
+    assert set(report["targets"]) == set(throughput.TARGETS)
+    assert report["targets"]["rss_growth"]["met"] is None
+
+    md = throughput.write_results(report, tmp_path / "bench.json")
+    assert json.loads((tmp_path / "bench.json").read_text())["input"]["articles"] == 20
+    text = md.read_text()
+    assert "segment+tag" in text and "not measured" in text and "Load average" in text
