@@ -1,7 +1,8 @@
 """The throughput benchmark on a tiny generated input: the report's shape, not its speed.
 
-Runs the real `zhnews` console script (twice, plus once to create a fresh PREFECT_HOME),
-without the memory check and the cold start-up run. No timing target is asserted.
+Runs the real `zhnews` console script against the test harness's Prefect API (no temporary
+server per run), without the memory check and the cold start-up run. No timing target is
+asserted.
 """
 
 from __future__ import annotations
@@ -48,11 +49,13 @@ def test_child_env_drops_the_api_url_unless_asked(
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def report(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> dict[str, Any]:
+    from prefect.settings import PREFECT_API_URL
+
     home = tmp_path_factory.mktemp("prefect-home")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PREFECT_HOME", str(home))
-        patch.delenv("PREFECT_API_URL", raising=False)
+        patch.setenv("PREFECT_API_URL", str(PREFECT_API_URL.value()))
         return run_benchmark(
             Options(
                 memory_check=False,
@@ -60,6 +63,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                 generated=True,
                 articles=20,
                 small_articles=2,
+                use_api_url=True,
                 work_dir=tmp_path_factory.mktemp("bench"),
             )
         )
