@@ -247,7 +247,6 @@ def serve(
 ) -> None:
     """Register the nightly and backfill deployments with a Prefect server and serve them."""
     settings = _settings(raw=raw, curated=curated, schedule=schedule, timezone=timezone)
-    _quiet_defaults()
     from flows.deployments import NoServer, api_url, check_server
 
     url = api_url(settings)

@@ -45,30 +45,30 @@ def _one_at_a_time() -> ConcurrencyLimitConfig:
 
 
 def build_deployments(settings: Settings) -> list[RunnerDeployment]:
-    parameters = shared_parameters(settings)
-    scheduled = nightly.to_deployment(
-        name=settings.deployment,
-        schedules=[Cron(settings.schedule, timezone=settings.timezone)],
-        concurrency_limit=_one_at_a_time(),
-        parameters=parameters,
-        description="Curate every raw partition that is new or changed, or whose code or "
-        "dictionaries changed.",
-        tags=TAGS,
-        entrypoint_type=EntrypointType.MODULE_PATH,
-    )
-    manual = backfill.to_deployment(
-        name=settings.deployment,
-        concurrency_limit=_one_at_a_time(),
-        parameters=parameters,
-        description="Bring every partition in [start, end] up to date in date order; "
-        "force=true rebuilds them all. Rerunning an interrupted backfill resumes it.",
-        tags=TAGS,
-        entrypoint_type=EntrypointType.MODULE_PATH,
-    )
-    deployments = [scheduled, manual]
+    common: dict[str, Any] = {
+        "name": settings.deployment,
+        "concurrency_limit": _one_at_a_time(),
+        "parameters": shared_parameters(settings),
+        "tags": TAGS,
+        "entrypoint_type": EntrypointType.MODULE_PATH,
+    }
+    made = [
+        nightly.to_deployment(
+            schedules=[Cron(settings.schedule, timezone=settings.timezone)],
+            description="Curate every raw partition that is new or changed, or whose code "
+            "or dictionaries changed.",
+            **common,
+        ),
+        backfill.to_deployment(
+            description="Bring every partition in [start, end] up to date in date order; "
+            "force=true rebuilds them all. Rerunning an interrupted backfill resumes it.",
+            **common,
+        ),
+    ]
+    deployments = [d for d in made if isinstance(d, RunnerDeployment)]
     # `to_deployment` returns a coroutine only when called from async code.
-    assert all(isinstance(d, RunnerDeployment) for d in deployments)
-    return [d for d in deployments if isinstance(d, RunnerDeployment)]
+    assert len(deployments) == len(made)
+    return deployments
 
 
 def api_url(settings: Settings) -> str:

@@ -50,6 +50,7 @@ from flows.partition import (
 )
 from flows.plan import Plan, Planned, stale_reason
 from flows.progress import RunProgress
+from flows.settings import backoff
 from schemas.tables import Runs
 
 FLOW_NAME = "zhnews-run"
@@ -92,7 +93,7 @@ class Job:
     retry_delay: float = 2.0
 
     def retry_delays(self) -> list[float]:
-        return [self.retry_delay * 2**attempt for attempt in range(self.retries)]
+        return backoff(self.retries, self.retry_delay)
 
 
 @dataclass

@@ -91,8 +91,12 @@ class Settings(BaseSettings):
         return int(self.max_file_mb * 1024 * 1024)
 
     def retry_delays(self) -> list[float]:
-        """Exponential backoff: retry_delay, then twice that, and so on."""
-        return [self.retry_delay * 2**attempt for attempt in range(self.retries)]
+        return backoff(self.retries, self.retry_delay)
+
+
+def backoff(retries: int, delay: float) -> list[float]:
+    """Exponential backoff: `delay`, then twice that, and so on, once per retry."""
+    return [delay * 2**attempt for attempt in range(retries)]
 
 
 def config_file() -> Path | None:
