@@ -147,6 +147,27 @@ MaxFileOption = Annotated[
     float | None,
     typer.Option(help="Files larger than this many MB are quarantined as too_large."),
 ]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        help="Processes that analyse raw files; more than 1 alone means --task-runner "
+        "process (env ZHNEWS_WORKERS).",
+    ),
+]
+TaskRunnerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--task-runner",
+        help="local (one process), process (a local pool, every core unless --workers) or "
+        "dask (a LocalCluster of --workers processes, or --dask-address).",
+    ),
+]
+DaskAddressOption = Annotated[
+    str | None,
+    typer.Option("--dask-address", help="Scheduler of an existing Dask cluster (tcp://…)."),
+]
 LockTimeoutOption = Annotated[
     float | None,
     typer.Option(help="Seconds to wait for another run to release the curated root."),
@@ -158,6 +179,13 @@ def _execute(run: Any, settings: Settings, **parameters: Any) -> None:
     if not settings.raw.is_dir():
         typer.echo(f"error: raw root {settings.raw} is not a directory", err=True)
         raise typer.Exit(EXIT_FAILED)
+    from flows.runners import Scale
+
+    try:
+        Scale.resolve(settings.workers, settings.task_runner, settings.dask_address)
+    except ValueError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(EXIT_FAILED) from err
     started = time.perf_counter()
     from flows.stage_times import install_from_env
 
@@ -173,6 +201,9 @@ def _execute(run: Any, settings: Settings, **parameters: Any) -> None:
             lock_timeout=settings.lock_timeout,
             retries=settings.retries,
             retry_delay=settings.retry_delay,
+            workers=settings.workers,
+            task_runner=settings.task_runner,
+            dask_address=settings.dask_address,
             **parameters,
         )
     except Exception as err:
@@ -197,13 +228,22 @@ def run(
     force: ForceOption = False,
     max_file_mb: MaxFileOption = None,
     lock_timeout: LockTimeoutOption = None,
+    workers: WorkersOption = None,
+    task_runner: TaskRunnerOption = None,
+    dask_address: DaskAddressOption = None,
 ) -> None:
     """Curate every partition that is new or changed (all of them with --force)."""
     first, last = _parse_day(since), _parse_day(until)
     if first and last and first > last:
         raise typer.BadParameter("--since is after --until")
     settings = _settings(
-        raw=raw, curated=curated, max_file_mb=max_file_mb, lock_timeout=lock_timeout
+        raw=raw,
+        curated=curated,
+        max_file_mb=max_file_mb,
+        lock_timeout=lock_timeout,
+        workers=workers,
+        task_runner=task_runner,
+        dask_address=dask_address,
     )
     _execute("run_pipeline", settings, since=first, until=last, source=source, force=force)
 
@@ -218,6 +258,9 @@ def backfill(
     force: ForceOption = False,
     max_file_mb: MaxFileOption = None,
     lock_timeout: LockTimeoutOption = None,
+    workers: WorkersOption = None,
+    task_runner: TaskRunnerOption = None,
+    dask_address: DaskAddressOption = None,
 ) -> None:
     """Bring every partition in [start, end] up to date, in date order; no server needed.
 
@@ -229,7 +272,13 @@ def backfill(
     if first > last:
         raise typer.BadParameter("--start is after --end")
     settings = _settings(
-        raw=raw, curated=curated, max_file_mb=max_file_mb, lock_timeout=lock_timeout
+        raw=raw,
+        curated=curated,
+        max_file_mb=max_file_mb,
+        lock_timeout=lock_timeout,
+        workers=workers,
+        task_runner=task_runner,
+        dask_address=dask_address,
     )
     _execute("backfill", settings, start=first, end=last, source=source, force=force)
 

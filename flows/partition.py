@@ -1,6 +1,12 @@
 """Curate one partition (source x date): read, rebuild, tag, validate, replace on disk.
 
-Plain functions, no Prefect: the flow wraps them in tasks, and tests call them directly.
+Two steps, so that the heavy one can run anywhere: `analyse_file` reads, rebuilds and
+tags one raw file on its own (in any process, on any machine, in any order), and
+`finish_partition` adds what depends on other partitions (keyword IDF from earlier
+dates, duplicates of earlier articles), validates and swaps the partition in. The flow
+runs the finishing steps in one order, so the tables do not depend on how many workers
+analysed the files. Plain functions, no Prefect: the flow wraps them in tasks, and tests
+call them directly.
 """
 
 from __future__ import annotations
@@ -34,8 +40,8 @@ from transforms.tables import (
     ARTICLE_TABLES,
     QUARANTINE_DTYPES,
     NlpModels,
-    SourceArticle,
-    build_tables,
+    analyse_articles,
+    finish_tables,
 )
 
 QUARANTINE_TABLE = "quarantine"
@@ -81,6 +87,55 @@ def quarantine_frame(rejections: list[Rejected], run_id: str) -> pl.DataFrame:
     return Quarantine.validate(frame)
 
 
+@dataclass
+class FileAnalysis:
+    """One raw file read, rebuilt and analysed. Small, so it travels back from a worker; the
+    frames stay in memory (`frames`) or wait in scratch Parquet (`scratch`)."""
+
+    rel_path: str
+    sha256: str | None
+    rejections: list[Rejected]
+    articles: int = 0
+    frames: dict[str, pl.DataFrame] | None = None
+    scratch: str | None = None
+
+    def tables(self) -> dict[str, pl.DataFrame] | None:
+        if self.scratch is not None:
+            return parquet.read_scratch(Path(self.scratch))
+        return self.frames
+
+
+def analyse_file(
+    raw_root: Path,
+    source: str,
+    pub_date: date,
+    rel_path: str,
+    *,
+    run_id: str,
+    nlp: NlpModels,
+    max_file_bytes: int,
+    scratch: Path | None = None,
+) -> FileAnalysis:
+    """Everything about one raw file that needs no other file: decode, rebuild articles,
+    tag, find entities. With `scratch`, the frames are written there instead of returned."""
+    raw = read_raw_file(raw_root, rel_path, max_bytes=max_file_bytes)
+    if isinstance(raw, Rejected):
+        return FileAnalysis(rel_path, None, [raw])
+    doc = RawDocument(rel_path, source, pub_date, raw.text, raw.encoding, raw.sha256)
+    articles, doc_rejections = document_articles(doc, lexicon=nlp.tagger)
+    rejections = [
+        Rejected(rel_path, r.reason, r.detail, source, pub_date, r.record) for r in doc_rejections
+    ]
+    frames = analyse_articles(articles, run_id=run_id, nlp=nlp)
+    result = FileAnalysis(rel_path, raw.sha256, rejections, len(articles))
+    if scratch is None:
+        result.frames = frames
+    else:
+        parquet.write_scratch(frames, scratch)
+        result.scratch = str(scratch)
+    return result
+
+
 def curate_partition(
     raw_root: Path,
     curated_root: Path,
@@ -95,29 +150,62 @@ def curate_partition(
     versions: Versions | None = None,
     dedupe_days: int = DEDUPE_DAYS,
 ) -> PartitionReport:
-    """Rebuild every table of one partition from its raw files and swap it in atomically,
-    together with the record of what it was built from (`stamps`, `versions`; taken now
-    when not given)."""
+    """Analyse every file of one partition in this process, then finish it."""
     started = time.perf_counter()
     stamps = stamps if stamps is not None else stamp_files(raw_root, files)
+    analyses = [
+        analyse_file(
+            raw_root, source, pub_date, name, run_id=run_id, nlp=nlp, max_file_bytes=max_file_bytes
+        )
+        for name in files
+    ]
+    return finish_partition(
+        curated_root,
+        source,
+        pub_date,
+        files,
+        analyses,
+        run_id=run_id,
+        nlp=nlp,
+        stamps=stamps,
+        versions=versions,
+        dedupe_days=dedupe_days,
+        started=started,
+    )
+
+
+def finish_partition(
+    curated_root: Path,
+    source: str,
+    pub_date: date,
+    files: tuple[str, ...],
+    analyses: list[FileAnalysis],
+    *,
+    run_id: str,
+    nlp: NlpModels,
+    stamps: Mapping[str, FileStamp],
+    versions: Versions | None = None,
+    dedupe_days: int = DEDUPE_DAYS,
+    started: float | None = None,
+) -> PartitionReport:
+    """Put a partition's analysed files together with what earlier partitions say, and swap
+    it in atomically, together with the record of what it was built from (`stamps`,
+    `versions`; taken now when not given)."""
+    started = started if started is not None else time.perf_counter()
     versions = versions or current_versions()
     report = PartitionReport(source, pub_date, files_seen=len(files))
+    by_path = {a.rel_path: a for a in analyses}
     rejections: list[Rejected] = []
-    articles: list[SourceArticle] = []
     read_hashes: dict[str, str] = {}
+    analysed: list[dict[str, pl.DataFrame]] = []
     for rel_path in files:
-        raw = read_raw_file(raw_root, rel_path, max_bytes=max_file_bytes)
-        if isinstance(raw, Rejected):
-            rejections.append(raw)
-            continue
-        read_hashes[rel_path] = raw.sha256
-        doc = RawDocument(rel_path, source, pub_date, raw.text, raw.encoding, raw.sha256)
-        doc_articles, doc_rejections = document_articles(doc, lexicon=nlp.tagger)
-        articles.extend(doc_articles)
-        rejections.extend(
-            Rejected(rel_path, r.reason, r.detail, source, pub_date, r.record)
-            for r in doc_rejections
-        )
+        analysis = by_path[rel_path]
+        rejections.extend(analysis.rejections)
+        if analysis.sha256 is not None:
+            read_hashes[rel_path] = analysis.sha256
+        file_frames = analysis.tables()
+        if file_frames is not None:
+            analysed.append(file_frames)
 
     earlier_df = parquet.read_window(
         curated_root,
@@ -129,9 +217,7 @@ def curate_partition(
     corpus_df, corpus_docs = corpus_counts(
         earlier_df if earlier_df is not None else pl.DataFrame(schema=DOC_FREQ_DTYPES)
     )
-    built = build_tables(
-        articles, run_id=run_id, nlp=nlp, corpus_df=corpus_df, corpus_docs=corpus_docs
-    )
+    built = finish_tables(analysed, nlp=nlp, corpus_df=corpus_df, corpus_docs=corpus_docs)
     prior = parquet.read_window(
         curated_root,
         "articles",
@@ -141,22 +227,22 @@ def curate_partition(
         exclude=(source, pub_date),
     )
     earlier = prior if prior is not None else built["articles"].clear()
+    lineage = built["articles"].select("article_id", "raw_path", "raw_record")
     built["articles"] = assign_duplicates(built["articles"], earlier)
     tables, rejected_ids = validate_tables(built)
-    for art in articles:
-        if art.article_id in rejected_ids:
+    for article_id, raw_path, raw_record in lineage.iter_rows():
+        if article_id in rejected_ids:
             rejections.append(
                 Rejected(
-                    art.raw_path,
+                    raw_path,
                     "schema",
-                    f"article {art.article_id}: {rejected_ids[art.article_id]}",
+                    f"article {article_id}: {rejected_ids[article_id]}",
                     source,
                     pub_date,
-                    art.raw_record,
+                    raw_record,
                 )
             )
     quarantine = quarantine_frame(rejections, run_id)
-
     curated_paths = set(tables["articles"]["raw_path"].to_list())
     for rel_path in files:
         if rel_path in curated_paths:

@@ -43,13 +43,17 @@ from flows.io.state import (
 )
 from flows.partition import (
     CURATED_TABLES,
+    FileAnalysis,
     PartitionReport,
+    analyse_file,
     curate_partition,
+    finish_partition,
     remove_partition,
     write_undated_quarantine,
 )
 from flows.plan import Plan, Planned, stale_reason
 from flows.progress import RunProgress
+from flows.runners import Scale, shared_api, task_runner
 from flows.settings import backoff
 from schemas.tables import Runs
 
@@ -91,6 +95,7 @@ class Job:
     lock_timeout: float = 3600.0
     retries: int = 2
     retry_delay: float = 2.0
+    scale: Scale = field(default_factory=Scale)
 
     def retry_delays(self) -> list[float]:
         return backoff(self.retries, self.retry_delay)
@@ -236,6 +241,54 @@ def curate_partition_task(
     )
 
 
+@task(name="analyse-file", retries=2, retry_delay_seconds=[1, 5])
+def analyse_file_task(
+    raw_root: str,
+    curated_root: str,
+    source: str,
+    pub_date: date,
+    rel_path: str,
+    index: int,
+    run_id: str,
+    max_file_bytes: int,
+) -> FileAnalysis:
+    """One raw file, in a worker: its frames go to scratch Parquet, a summary comes back."""
+    return analyse_file(
+        Path(raw_root),
+        source,
+        pub_date,
+        rel_path,
+        run_id=run_id,
+        nlp=load_models(),
+        max_file_bytes=max_file_bytes,
+        scratch=parquet.scratch_dir(Path(curated_root), run_id, source, pub_date, index),
+    )
+
+
+@task(name="finish-partition", retries=2, retry_delay_seconds=[1, 5])
+def finish_partition_task(
+    curated_root: str,
+    source: str,
+    pub_date: date,
+    files: tuple[str, ...],
+    analyses: list[FileAnalysis],
+    run_id: str,
+    stamps: dict[str, FileStamp],
+    versions: Versions,
+) -> PartitionReport:
+    return finish_partition(
+        Path(curated_root),
+        source,
+        pub_date,
+        files,
+        analyses,
+        run_id=run_id,
+        nlp=load_models(),
+        stamps=stamps,
+        versions=versions,
+    )
+
+
 @task(name="remove-partition", retries=2, retry_delay_seconds=[1, 5])
 def remove_partition_task(curated_root: str, source: str, pub_date: date) -> None:
     remove_partition(Path(curated_root), source, pub_date)
@@ -312,8 +365,23 @@ def _runs_frame(summary: RunSummary, job: Job, markdown: str) -> pl.DataFrame:
     return Runs.validate(frame)
 
 
+def _fail_partition(summary: RunSummary, item: Planned, message: str) -> None:
+    part = item.partition
+    summary.partitions_failed += 1
+    summary.files_seen += len(part.files)
+    summary.files_failed += len(part.files)
+    message = f"{part.source}/{part.pub_date}: {message}"
+    summary.failures.append(message)
+    summary.lines.append(
+        report.PartitionLine(part.source, part.pub_date, "failed", item.reason, 0.0, 0, 0, message)
+    )
+    get_run_logger().error("partition failed after retries, old data kept: %s", message)
+
+
 def _curate_planned(plan: Plan, summary: RunSummary, job: Job, versions: Versions) -> None:
-    logger = get_run_logger()
+    if job.scale.parallel and plan.todo:
+        _curate_in_workers(plan, summary, job, versions)
+        return
     curate = curate_partition_task.with_options(
         retries=job.retries, retry_delay_seconds=job.retry_delays()
     )
@@ -336,18 +404,79 @@ def _curate_planned(plan: Plan, summary: RunSummary, job: Job, versions: Version
             bar.advance(f"{part.source}/{part.pub_date}")
             if state.is_completed():
                 summary.add(state.result(), item.reason)
-                continue
-            summary.partitions_failed += 1
-            summary.files_seen += len(part.files)
-            summary.files_failed += len(part.files)
-            message = f"{part.source}/{part.pub_date}: {state.message}"
-            summary.failures.append(message)
-            summary.lines.append(
-                report.PartitionLine(
-                    part.source, part.pub_date, "failed", item.reason, 0.0, 0, 0, message
+            else:
+                _fail_partition(summary, item, str(state.message))
+
+
+def _curate_in_workers(plan: Plan, summary: RunSummary, job: Job, versions: Versions) -> None:
+    """Every file of every stale partition is analysed by the workers at once; partitions
+    are then finished here one by one, in plan order, as their files come back."""
+    logger = get_run_logger()
+    analyse = analyse_file_task.with_options(
+        retries=job.retries, retry_delay_seconds=job.retry_delays()
+    )
+    finish = finish_partition_task.with_options(
+        retries=job.retries, retry_delay_seconds=job.retry_delays()
+    )
+    todo = plan.todo
+    logger.info("analysing %d partitions on %s", len(todo), job.scale.describe())
+    with (
+        shared_api(),
+        task_runner(job.scale) as runner,
+        RunProgress(len(todo), PROGRESS_KEY, f"{summary.flow_name}: partitions curated") as bar,
+    ):
+        submitted = [
+            [
+                runner.submit(
+                    analyse,
+                    parameters={
+                        "raw_root": job.raw_root,
+                        "curated_root": job.curated_root,
+                        "source": item.partition.source,
+                        "pub_date": item.partition.pub_date,
+                        "rel_path": rel_path,
+                        "index": index,
+                        "run_id": summary.run_id,
+                        "max_file_bytes": job.max_file_bytes,
+                    },
                 )
-            )
-            logger.error("partition failed after retries, old data kept: %s", message)
+                for index, rel_path in enumerate(item.partition.files)
+            ]
+            for item in todo
+        ]
+        try:
+            for item, futures in zip(todo, submitted, strict=True):
+                part = item.partition
+                started = datetime.now(UTC)
+                for future in futures:
+                    future.wait()
+                bad = [future.state for future in futures if not future.state.is_completed()]
+                if bad:
+                    _fail_partition(summary, item, str(bad[0].message))
+                    bar.advance(f"{part.source}/{part.pub_date}")
+                    continue
+                analyses = [future.result() for future in futures]
+                state = finish(
+                    job.curated_root,
+                    part.source,
+                    part.pub_date,
+                    part.files,
+                    analyses,
+                    summary.run_id,
+                    item.stamps,
+                    versions,
+                    return_state=True,
+                )
+                bar.advance(f"{part.source}/{part.pub_date}")
+                if state.is_completed():
+                    result = state.result()
+                    # The report's seconds: analysis overlapped; count from when it was awaited.
+                    result.seconds = (datetime.now(UTC) - started).total_seconds()
+                    summary.add(result, item.reason)
+                else:
+                    _fail_partition(summary, item, str(state.message))
+        finally:
+            parquet.remove_scratch(Path(job.curated_root), summary.run_id)
 
 
 def _remove_vanished(listing: RawListing, summary: RunSummary, job: Job) -> None:
@@ -518,6 +647,9 @@ def run_pipeline(
     lock_timeout: float = 3600.0,
     retries: int = 2,
     retry_delay: float = 2.0,
+    workers: int | None = None,
+    task_runner: str | None = None,
+    dask_address: str | None = None,
 ) -> State | dict[str, object]:
     """Curate the stale partitions in [since, until] (all of them with `force`)."""
     job = Job(
@@ -532,6 +664,7 @@ def run_pipeline(
         lock_timeout,
         retries,
         retry_delay,
+        Scale.resolve(workers, task_runner, dask_address),
     )
     return _execute(FLOW_NAME, job)
 
@@ -544,6 +677,9 @@ def nightly(
     lock_timeout: float = 3600.0,
     retries: int = 2,
     retry_delay: float = 2.0,
+    workers: int | None = None,
+    task_runner: str | None = None,
+    dask_address: str | None = None,
 ) -> State | dict[str, object]:
     """The scheduled run: every partition whose inputs, code or dictionaries changed."""
     job = Job(
@@ -553,6 +689,7 @@ def nightly(
         lock_timeout=lock_timeout,
         retries=retries,
         retry_delay=retry_delay,
+        scale=Scale.resolve(workers, task_runner, dask_address),
     )
     return _execute(NIGHTLY_FLOW, job)
 
@@ -569,6 +706,9 @@ def backfill(
     lock_timeout: float = 3600.0,
     retries: int = 2,
     retry_delay: float = 2.0,
+    workers: int | None = None,
+    task_runner: str | None = None,
+    dask_address: str | None = None,
 ) -> State | dict[str, object]:
     """Bring every partition in [start, end] up to date, in date order (`force`: rebuild
     them all); a rerun of an interrupted backfill skips what it already did."""
@@ -586,6 +726,7 @@ def backfill(
         lock_timeout,
         retries,
         retry_delay,
+        Scale.resolve(workers, task_runner, dask_address),
     )
     return _execute(BACKFILL_FLOW, job)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from prefect.schedules import Cron
@@ -43,6 +43,17 @@ class Settings(BaseSettings):
     retries: int = Field(2, ge=0, description="retries of a failing I/O task")
     retry_delay: float = Field(
         2.0, ge=0, description="first retry delay in seconds; it doubles on each retry"
+    )
+    workers: int | None = Field(
+        None,
+        ge=1,
+        description="processes that analyse raw files (unset: 1, or every core for a pool)",
+    )
+    task_runner: Literal["local", "process", "dask"] | None = Field(
+        None, description="local (the flow's process), process (a local pool) or dask"
+    )
+    dask_address: str | None = Field(
+        None, description="scheduler of an existing Dask cluster, e.g. tcp://10.0.0.5:8786"
     )
     prefect_home: Path = Field(
         Path(".prefect"), description="PREFECT_HOME of `zhnews server` (its SQLite database)"

@@ -8,13 +8,13 @@ re-running jieba's own extractors, which would segment the text a second time.
 from __future__ import annotations
 
 import math
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
-from jieba.analyse.textrank import UndirectWeightedGraph
 
 from transforms.tagging import Token
 
@@ -138,7 +138,23 @@ def tfidf_keywords(
     top_k: int = 10,
 ) -> list[Keyword]:
     """Term frequency in the article times inverse document frequency from `idf`."""
-    counts = Counter(t.token for t in tokens if _is_candidate(t, CONTENT_POS, stopwords))
+    return tfidf_from_counts(
+        term_counts(tokens, stopwords), idf=idf, default_idf=default_idf, top_k=top_k
+    )
+
+
+def term_counts(tokens: Iterable[Token], stopwords: frozenset[str]) -> Counter[str]:
+    """How often each candidate word occurs in one article (what TF-IDF weighs)."""
+    return Counter(t.token for t in tokens if _is_candidate(t, CONTENT_POS, stopwords))
+
+
+def tfidf_from_counts(
+    counts: Mapping[str, int],
+    *,
+    idf: Mapping[str, float],
+    default_idf: float,
+    top_k: int = 10,
+) -> list[Keyword]:
     total = sum(counts.values())
     if not total:
         return []
@@ -166,7 +182,33 @@ def textrank_keywords(
                     edges[(word, other)] += 1
     if not edges:
         return []
-    graph = UndirectWeightedGraph()
+    return _ranked(textrank_scores(edges), "textrank", top_k)
+
+
+DAMPING = 0.85
+ITERATIONS = 10
+
+
+def textrank_scores(edges: Mapping[tuple[str, str], int]) -> dict[str, float]:
+    """jieba's `UndirectWeightedGraph.rank` on these edges, with the same arithmetic in the
+    same order (so the same floats), but each neighbour's share of its weight computed once
+    instead of in all ten iterations."""
+    graph: defaultdict[str, list[tuple[str, int]]] = defaultdict(list)
     for (a, b), weight in sorted(edges.items()):
-        graph.addEdge(a, b, weight)
-    return _ranked(graph.rank(), "textrank", top_k)
+        graph[a].append((b, weight))
+        graph[b].append((a, weight))
+    out_sum = {n: sum((w for _, w in out), 0.0) for n, out in graph.items()}
+    shares = {n: [(m, w / out_sum[m]) for m, w in out] for n, out in graph.items()}
+    ws = dict.fromkeys(graph, 1.0 / (len(graph) or 1.0))
+    order = sorted(graph)
+    for _ in range(ITERATIONS):
+        for n in order:
+            s: float = 0
+            for m, share in shares[n]:
+                s += share * ws[m]
+            ws[n] = (1 - DAMPING) + DAMPING * s
+    low, high = sys.float_info.max, sys.float_info.min
+    for w in ws.values():
+        low = min(low, w)
+        high = max(high, w)
+    return {n: (w - low / 10.0) / (high - low / 10.0) for n, w in ws.items()}

@@ -17,10 +17,11 @@ import polars as pl
 from transforms.dedupe import signature
 from transforms.entities import extract_entities
 from transforms.keywords import (
-    candidate_words,
+    Keyword,
     corpus_idf,
+    term_counts,
     textrank_keywords,
-    tfidf_keywords,
+    tfidf_from_counts,
 )
 from transforms.pages import ArticleDraft
 from transforms.repair import text_quality
@@ -275,27 +276,100 @@ def _add_article(cols: _Columns, art: SourceArticle, *, run_id: str, nlp: NlpMod
     return tokens
 
 
-def _add_keywords(
-    cols: _Columns,
-    art: SourceArticle,
-    tokens: list[Token],
-    *,
-    idf: Mapping[str, float],
-    nlp: NlpModels,
-) -> None:
-    keywords = tfidf_keywords(
-        tokens, idf=idf, default_idf=nlp.default_idf, stopwords=nlp.stopwords
-    ) + textrank_keywords(tokens, stopwords=nlp.stopwords)
+def _add_keywords(cols: _Columns, article_id: str, pub_date: date, keywords: list[Keyword]) -> None:
     for k in keywords:
         cols.add(
             "keywords",
-            article_id=art.article_id,
-            pub_date=art.pub_date,
+            article_id=article_id,
+            pub_date=pub_date,
             keyword=k.keyword,
             method=k.method,
             rank=k.rank,
             weight=k.weight,
         )
+
+
+# Frames that `analyse_articles` adds for `finish_tables`; they are never curated.
+TERMS = "_terms"
+TEXTRANK = "_textrank"
+TERMS_DTYPES: dict[str, pl.DataType] = {
+    "article_id": pl.String(),
+    "word": pl.String(),
+    "count": pl.Int64(),
+}
+
+
+def analyse_articles(
+    articles: Sequence[SourceArticle], *, run_id: str, nlp: NlpModels
+) -> dict[str, pl.DataFrame]:
+    """The part of `build_tables` that looks at each article alone: every table but the
+    TF-IDF keywords, plus each article's candidate-word counts (`TERMS`) and TextRank
+    keywords (`TEXTRANK`).
+
+    No article depends on another here, so batches can run in any process, in any order;
+    `finish_tables` puts their frames together, in article order, with the corpus's IDF.
+    """
+    cols = _Columns()
+    textrank = _Columns()
+    terms: dict[str, list[object]] = {name: [] for name in TERMS_DTYPES}
+    for art in articles:
+        tokens = _add_article(cols, art, run_id=run_id, nlp=nlp)
+        for word, count in term_counts(tokens, nlp.stopwords).items():
+            terms["article_id"].append(art.article_id)
+            terms["word"].append(word)
+            terms["count"].append(count)
+        ranked = textrank_keywords(tokens, stopwords=nlp.stopwords)
+        _add_keywords(textrank, art.article_id, art.pub_date, ranked)
+    frames = cols.frames()
+    frames[TEXTRANK] = textrank.frames()["keywords"]
+    frames[TERMS] = pl.DataFrame(terms, schema=TERMS_DTYPES)
+    return frames
+
+
+def finish_tables(
+    analysed: Sequence[Mapping[str, pl.DataFrame]],
+    *,
+    nlp: NlpModels,
+    corpus_df: Mapping[str, int] | None = None,
+    corpus_docs: int = 0,
+) -> dict[str, pl.DataFrame]:
+    """Every article-derived table from `analyse_articles` batches, in batch order.
+
+    Keyword IDF counts these articles together with `corpus_df` over `corpus_docs`
+    earlier curated articles, jieba's IDF standing in for what the corpus has not seen.
+    """
+
+    def joined(name: str, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+        frames = [batch[name] for batch in analysed]
+        return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+
+    tables = {t: joined(t, TABLE_DTYPES[t]) for t in ARTICLE_TABLES if t != "keywords"}
+    terms = joined(TERMS, TERMS_DTYPES)
+    textrank = joined(TEXTRANK, TABLE_DTYPES["keywords"])
+    counts: dict[str, Counter[str]] = {}
+    batch: Counter[str] = Counter()
+    for article_id, word, count in terms.iter_rows():
+        counts.setdefault(article_id, Counter())[word] = count
+        batch[word] += 1
+    earlier = corpus_df or {}
+    articles = tables["articles"]
+    idf = corpus_idf(
+        {w: n + earlier.get(w, 0) for w, n in batch.items()},
+        corpus_docs + articles.height,
+        prior=nlp.idf,
+        default_idf=nlp.default_idf,
+    )
+    ranked: dict[str, list[Keyword]] = {}
+    for article_id, _, keyword, method, rank, weight in textrank.iter_rows():
+        ranked.setdefault(article_id, []).append(Keyword(keyword, method, rank, weight))
+    cols = _Columns()
+    for article_id, pub_date in articles.select("article_id", "pub_date").iter_rows():
+        tfidf = tfidf_from_counts(
+            counts.get(article_id, Counter()), idf=idf, default_idf=nlp.default_idf
+        )
+        _add_keywords(cols, article_id, pub_date, tfidf + ranked.get(article_id, []))
+    tables["keywords"] = cols.frames()["keywords"]
+    return {t: tables[t] for t in ARTICLE_TABLES}
 
 
 def build_tables(
@@ -306,23 +380,7 @@ def build_tables(
     corpus_df: Mapping[str, int] | None = None,
     corpus_docs: int = 0,
 ) -> dict[str, pl.DataFrame]:
-    """Every article-derived table for a batch of articles, one frame per table.
-
-    Keyword IDF counts these articles together with `corpus_df` over `corpus_docs`
-    earlier curated articles, jieba's IDF standing in for what the corpus has not seen.
-    """
-    cols = _Columns()
-    tokens = [_add_article(cols, art, run_id=run_id, nlp=nlp) for art in articles]
-    batch: Counter[str] = Counter()
-    for article_tokens in tokens:
-        batch.update(candidate_words(article_tokens, nlp.stopwords))
-    earlier = corpus_df or {}
-    idf = corpus_idf(
-        {w: n + earlier.get(w, 0) for w, n in batch.items()},
-        corpus_docs + len(articles),
-        prior=nlp.idf,
-        default_idf=nlp.default_idf,
-    )
-    for art, article_tokens in zip(articles, tokens, strict=True):
-        _add_keywords(cols, art, article_tokens, idf=idf, nlp=nlp)
-    return cols.frames()
+    """Every article-derived table for a batch of articles, one frame per table (see
+    `analyse_articles` and `finish_tables`, which split this work in two)."""
+    analysed = analyse_articles(articles, run_id=run_id, nlp=nlp)
+    return finish_tables([analysed], nlp=nlp, corpus_df=corpus_df, corpus_docs=corpus_docs)

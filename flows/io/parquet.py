@@ -194,6 +194,27 @@ def read_window(
     return pl.concat(frames, how="vertical_relaxed").select(columns)
 
 
+def scratch_dir(curated: Path, run_id: str, source: str, pub_date: date, index: int) -> Path:
+    """Where a worker leaves one raw file's analysed frames for the run to finish; inside
+    the staging folder, so a crashed run's leftovers go with the next run's recovery."""
+    return curated / STAGING_DIR / f"analysis-{run_id}" / source / pub_date.isoformat() / str(index)
+
+
+def write_scratch(frames: Mapping[str, pl.DataFrame], folder: Path) -> None:
+    """Intermediate frames, kept with their columns exactly (pub_date included)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in frames.items():
+        frame.write_parquet(folder / f"{name}.parquet", compression="lz4", statistics=False)
+
+
+def read_scratch(folder: Path) -> dict[str, pl.DataFrame]:
+    return {path.stem: pl.read_parquet(path) for path in sorted(folder.glob("*.parquet"))}
+
+
+def remove_scratch(curated: Path, run_id: str) -> None:
+    shutil.rmtree(curated / STAGING_DIR / f"analysis-{run_id}", ignore_errors=True)
+
+
 def run_file(curated: Path, run_id: str, run_date: date) -> Path:
     return curated / RUNS_TABLE / f"run_date={run_date.isoformat()}" / f"{run_id}.parquet"
 

@@ -22,11 +22,11 @@ def test_failing_rows_quarantine_their_article_only(
     (raw / "cbn" / DAY.isoformat()).mkdir(parents=True)
     shutil.copy(SAMPLE_PAGE, raw / "cbn" / DAY.isoformat() / "page.txt")
     curated = tmp_path / "curated"
-    real_build = partition.build_tables
+    real_finish = partition.finish_tables
     broken: list[str] = []
 
-    def build_with_a_bad_token(articles, **kwargs):  # type: ignore[no-untyped-def]
-        tables = real_build(articles, **kwargs)
+    def finish_with_a_bad_token(analysed, **kwargs):  # type: ignore[no-untyped-def]
+        tables = real_finish(analysed, **kwargs)
         victim = tables["articles"]["article_id"][0]
         broken.append(victim)
         tokens = tables["tokens"].with_columns(
@@ -37,7 +37,7 @@ def test_failing_rows_quarantine_their_article_only(
         )
         return {**tables, "tokens": tokens}
 
-    monkeypatch.setattr(partition, "build_tables", build_with_a_bad_token)
+    monkeypatch.setattr(partition, "finish_tables", finish_with_a_bad_token)
     report = partition.curate_partition(
         raw,
         curated,

@@ -249,3 +249,36 @@ def test_corpus_counts_sum_partitions() -> None:
     )
     assert corpus_counts(frame) == ({"短剧": 5, "贷款": 1}, 10)
     assert corpus_counts(frame.clear()) == ({}, 0)
+
+
+def test_textrank_scores_equal_jiebas_graph_rank() -> None:
+    from collections import Counter
+
+    from jieba.analyse.textrank import UndirectWeightedGraph
+
+    from transforms.keywords import textrank_scores
+
+    words = [
+        "银行",
+        "贷款",
+        "利率",
+        "央行",
+        "政策",
+        "市场",
+        "银行",
+        "利率",
+        "企业",
+        "融资",
+        "贷款",
+        "政策",
+        "银行",
+    ]
+    edges: Counter[tuple[str, str]] = Counter()
+    for i, word in enumerate(words):
+        for other in words[i + 1 : i + 5]:
+            if other != word:
+                edges[(word, other)] += 1
+    graph = UndirectWeightedGraph()
+    for (a, b), weight in sorted(edges.items()):
+        graph.addEdge(a, b, weight)
+    assert textrank_scores(edges) == dict(graph.rank())

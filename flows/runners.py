@@ -1,0 +1,100 @@
+"""Where the raw files of a run are analysed: in the flow's own process, in local worker
+processes, or on a Dask cluster. Partitions are finished in the flow, in one order,
+whichever runner analysed their files, so the tables are the same for all of them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from prefect.context import FlowRunContext
+from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner
+
+RunnerName = Literal["local", "process", "dask"]
+RUNNERS: tuple[str, ...] = get_args(RunnerName)
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How wide a run goes: `workers` processes of `runner` (a Dask scheduler's own
+    workers when `dask_address` is given)."""
+
+    workers: int = 1
+    runner: str = "local"
+    dask_address: str | None = None
+
+    @classmethod
+    def resolve(
+        cls, workers: int | None, runner: str | None, dask_address: str | None = None
+    ) -> Scale:
+        """`--workers N` alone means local processes; a pool or a local Dask cluster
+        without `--workers` uses every core."""
+        if dask_address and runner in (None, "local"):
+            runner = "dask"
+        if runner is None or runner == "local":
+            runner = "process" if workers and workers > 1 else "local"
+        if runner not in RUNNERS:
+            raise ValueError(f"task runner {runner!r} is not one of {', '.join(RUNNERS)}")
+        if runner != "dask" and dask_address:
+            raise ValueError("--dask-address needs --task-runner dask")
+        if workers is None:
+            workers = 1 if runner == "local" else os.cpu_count() or 1
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, not {workers}")
+        return cls(workers, runner, dask_address)
+
+    @property
+    def parallel(self) -> bool:
+        return self.runner != "local"
+
+    def describe(self) -> str:
+        if self.runner == "dask" and self.dask_address:
+            return f"dask at {self.dask_address}"
+        if self.runner == "dask":
+            return f"dask, a local cluster of {self.workers} worker processes"
+        if self.runner == "process":
+            return f"{self.workers} local worker processes"
+        return "one process"
+
+
+def task_runner(scale: Scale) -> TaskRunner:  # type: ignore[type-arg]
+    """The Prefect task runner for `scale` (not started: use it as a context manager)."""
+    if scale.runner == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        if scale.dask_address:
+            return DaskTaskRunner(address=scale.dask_address)
+        return DaskTaskRunner(
+            cluster_kwargs={
+                "n_workers": scale.workers,
+                "threads_per_worker": 1,
+                "processes": True,
+                "dashboard_address": None,
+            }
+        )
+    return ProcessPoolTaskRunner(max_workers=scale.workers)
+
+
+@contextmanager
+def shared_api() -> Iterator[None]:
+    """Let worker processes report to this run's Prefect API.
+
+    Without `PREFECT_API_URL` every Prefect process starts a temporary server of its own;
+    a worker that inherits the address of the flow's server starts none.
+    """
+    if os.environ.get("PREFECT_API_URL"):
+        yield
+        return
+    context = FlowRunContext.get()
+    url = str(context.client.api_url).rstrip("/") if context else ""
+    if not url.startswith("http"):
+        yield
+        return
+    os.environ["PREFECT_API_URL"] = url
+    try:
+        yield
+    finally:
+        os.environ.pop("PREFECT_API_URL", None)

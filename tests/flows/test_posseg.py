@@ -1,0 +1,70 @@
+"""The faster posseg must tag exactly as jieba.posseg does."""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import jieba
+import jieba.posseg
+import pytest
+from jieba.posseg import char_state_tab_P, emit_P, start_P, trans_P
+from jieba.posseg.viterbi import viterbi as jieba_viterbi
+
+from flows.io.nlp import USER_DICT
+from flows.io.posseg import FastPOSTokenizer, unknown_words, viterbi
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data/raw/cbn/2026-06-15/cbn-page-2026-06-15.txt"
+
+
+def _sample_text() -> str:
+    return SAMPLE.read_text(encoding="utf-8")
+
+
+def _runs(text: str) -> list[str]:
+    """Han runs of every length from 1 to 12, cut from the text at random places."""
+    rng = random.Random(7)
+    runs = []
+    for block in re.findall(r"[\u4e00-\u9fd5]+", text):
+        start = rng.randrange(len(block))
+        runs.append(block[start : start + rng.randint(1, 12)])
+    return runs
+
+
+def test_viterbi_matches_jieba_on_real_text() -> None:
+    runs = _runs(_sample_text())
+    assert len(runs) > 300
+    for run in runs:
+        assert viterbi(run) == jieba_viterbi(run, char_state_tab_P, start_P, trans_P, emit_P), run
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "杨井鑫",  # a name jieba does not know
+        "龘靐齉",  # characters outside jieba's character table
+        "的的的的的的的的的的",  # one character over and over
+        "李华说",
+    ],
+)
+def test_viterbi_matches_jieba_on_edge_cases(run: str) -> None:
+    assert viterbi(run) == jieba_viterbi(run, char_state_tab_P, start_P, trans_P, emit_P)
+
+
+def test_unknown_words_cover_the_run() -> None:
+    assert "".join(w for w, _ in unknown_words("李华说")) == "李华说"
+    assert unknown_words("李华说") == (("李华", "nr"), ("说", "v"))
+
+
+def test_tokenizer_tags_like_jieba_posseg() -> None:
+    text = _sample_text() + "\n浦发银行601328.SH涨23.4%，王小明和李华说了。日漫很火。"
+
+    def tagged(make: type[jieba.posseg.POSTokenizer]) -> list[tuple[str, str]]:
+        tokenizer = jieba.Tokenizer()
+        tokenizer.load_userdict(str(USER_DICT))
+        return [(p.word, p.flag) for p in make(tokenizer).cut(text)]
+
+    expected = tagged(jieba.posseg.POSTokenizer)
+    assert tagged(FastPOSTokenizer) == expected
+    assert len(expected) > 1000
