@@ -80,6 +80,7 @@ STAGES = (
     "validate",
     "write",
     "other partition work",
+    "waiting for workers",
     "orchestration",
     "shutdown",
 )
@@ -370,6 +371,7 @@ def run_pipeline(
     prefect_home: Path | None,
     *,
     use_api_url: bool,
+    workers: int = 1,
     timeout: float = RUN_TIMEOUT,
 ) -> PipelineRun:
     """`zhnews run --raw … --curated <empty>` in a subprocess; wall time, peak RSS (from
@@ -382,6 +384,8 @@ def run_pipeline(
     env = child_env(prefect_home, use_api_url=use_api_url)
     env[STAGE_TIMES_ENV] = str(times_file)
     command = [*zhnews_command(), "run", "--raw", str(tree.root), "--curated", str(curated)]
+    if workers > 1:
+        command += ["--workers", str(workers)]
     load_before = loadavg()
     with log.open("wb") as out:
         began = time.monotonic()
@@ -433,6 +437,7 @@ class Options:
     memory_copies: int = MEMORY_COPIES
     use_api_url: bool = False
     work_dir: Path | None = None  # keep the temporary trees and logs there
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
 
 
 def machine() -> dict[str, Any]:
@@ -526,19 +531,41 @@ def run_benchmark(options: Options) -> dict[str, Any]:
             home.mkdir()
             return home
 
+        n = options.workers
         if options.cold_start:
+            # Start-up in the default configuration (one process): cold, then warm.
             home = fresh_home("small")
             runs["small_cold"] = run_pipeline("small-cold", small_tree, work, home, use_api_url=api)
             runs["small_warm"] = run_pipeline("small-warm", small_tree, work, home, use_api_url=api)
-            runs["big"] = run_pipeline("big", big_tree, work, fresh_home("big"), use_api_url=api)
-            fixed = runs["small_cold"]
+            # Throughput with every core: (b) and its fixed cost (c), both from a fresh home.
+            if n > 1:
+                runs["small_parallel"] = run_pipeline(
+                    "small-parallel", small_tree, work, fresh_home("sp"), use_api_url=api, workers=n
+                )
+            runs["big"] = run_pipeline(
+                "big", big_tree, work, fresh_home("big"), use_api_url=api, workers=n
+            )
+            if n > 1:
+                runs["big_serial"] = run_pipeline(
+                    "big-serial", big_tree, work, fresh_home("bs"), use_api_url=api
+                )
+            fixed = runs.get("small_parallel", runs["small_cold"])
+            serial_fixed = runs["small_cold"]
         else:
-            # The environment's PREFECT_HOME, assumed warm: the big run, then the small one.
+            # The environment's PREFECT_HOME, assumed warm.
             home = prefect_home_of(os.environ)
             home_was_warm = (home / PREFECT_DB).is_file()
-            runs["big"] = run_pipeline("big", big_tree, work, home, use_api_url=api)
+            runs["big"] = run_pipeline("big", big_tree, work, home, use_api_url=api, workers=n)
             runs["small_warm"] = run_pipeline("small-warm", small_tree, work, home, use_api_url=api)
-            fixed = runs["small_warm"]
+            if n > 1:
+                runs["small_parallel"] = run_pipeline(
+                    "small-parallel", small_tree, work, home, use_api_url=api, workers=n
+                )
+                runs["big_serial"] = run_pipeline(
+                    "big-serial", big_tree, work, home, use_api_url=api
+                )
+            fixed = runs.get("small_parallel", runs["small_warm"])
+            serial_fixed = runs["small_warm"]
         loads["after_pipeline"] = loadavg()
 
         if options.memory_check:
@@ -549,7 +576,7 @@ def run_benchmark(options: Options) -> dict[str, Any]:
                 copies=options.memory_copies,
             )
             runs["memory"] = run_pipeline(
-                "memory", memory_tree, work, fresh_home("memory"), use_api_url=api
+                "memory", memory_tree, work, fresh_home("memory"), use_api_url=api, workers=n
             )
             shutil.rmtree(memory_tree.root, ignore_errors=True)
             loads["after_memory_check"] = loadavg()
@@ -561,16 +588,26 @@ def run_benchmark(options: Options) -> dict[str, Any]:
     marginal_ok = marginal_seconds > 0 and marginal_bytes > 0
     marginal = _rate(marginal_bytes, marginal_articles, marginal_seconds if marginal_ok else None)
     speedup = marginal["mb_per_s"] / base["mb_per_s"] if marginal["mb_per_s"] is not None else None
+    serial = runs.get("big_serial", big)
+    serial_seconds = serial.wall_seconds - serial_fixed.wall_seconds
+    serial_marginal = _rate(
+        marginal_bytes, marginal_articles, serial_seconds if serial_seconds > 0 else None
+    )
+    serial_speedup = (
+        serial_marginal["mb_per_s"] / base["mb_per_s"]
+        if serial_marginal["mb_per_s"] is not None
+        else None
+    )
+
+    def breakdown_of(run: PipelineRun) -> dict[str, dict[str, float]] | None:
+        if run.stages is None:
+            return None
+        return {s: {"seconds": v, "share": v / run.wall_seconds} for s, v in run.stages.items()}
 
     stages = big.stages
-    breakdown = None
     orchestration_share = None
-    if stages is not None:
-        breakdown = {
-            stage: {"seconds": s, "share": s / big.wall_seconds} for stage, s in stages.items()
-        }
-        if marginal_ok:
-            orchestration_share = stages["orchestration"] / marginal_seconds
+    if stages is not None and marginal_ok:
+        orchestration_share = stages["orchestration"] / marginal_seconds
 
     memory = runs.get("memory")
 
@@ -615,6 +652,14 @@ def run_benchmark(options: Options) -> dict[str, Any]:
                 "note": marginal_note(marginal_ok, options.cold_start, home_was_warm),
             },
             "speedup_vs_baseline": speedup,
+            "workers": options.workers,
+            "serial": {
+                "run": serial.label,
+                "fixed_run": serial_fixed.label,
+                "end_to_end": _rate(serial.text_bytes, serial.articles, serial.wall_seconds),
+                "marginal": serial_marginal,
+                "speedup_vs_baseline": serial_speedup,
+            },
         },
         "startup": {
             "cold_seconds": runs["small_cold"].wall_seconds if "small_cold" in runs else None,
@@ -627,8 +672,10 @@ def run_benchmark(options: Options) -> dict[str, Any]:
             "pipeline_rss_bytes_50mb": memory.pipeline_rss_bytes if memory else None,
             "growth": rss_growth,
         },
-        "stages": breakdown,
+        "stages": breakdown_of(big),
         "stage_sum_seconds": big.stage_sum if stages is not None else None,
+        "serial_stages": breakdown_of(serial) if serial is not big else None,
+        "serial_stage_sum_seconds": serial.stage_sum if serial is not big else None,
         "runs": {name: asdict(run) for name, run in runs.items()},
         "targets": {
             "marginal_speedup": _target(speedup, TARGETS["marginal_speedup"], at_most=False),
@@ -676,6 +723,23 @@ def markdown(report: dict[str, Any]) -> str:
     load_text = ", ".join(
         f"{phase} {'/'.join(str(x) for x in value)}" for phase, value in loads.items() if value
     )
+    workers = pipe.get("workers", 1)
+    workers_flag = f" --workers {workers}" if workers > 1 else ""
+    serial = pipe.get("serial")
+    serial_rows = []
+    if serial and serial["run"] != "big":
+        serial_rows = [
+            f"| (b′) `zhnews run`, one process, end to end | "
+            f"{_num(serial['end_to_end']['seconds'], 1)} | "
+            f"{_num(serial['end_to_end']['mb_per_s'], 3)} | "
+            f"{_num(serial['end_to_end']['articles_per_s'], 1)} |",
+            f"| (b′) − (c′ = {serial['fixed_run']}): one-process marginal | "
+            f"{_num(serial['marginal']['seconds'], 1)} | "
+            f"{_num(serial['marginal']['mb_per_s'], 3)} | "
+            f"{_num(serial['marginal']['articles_per_s'], 1)} |",
+            f"| one-process marginal ÷ baseline | {_num(serial['speedup_vs_baseline'], 2, '×')} "
+            "| | |",
+        ]
     out = [
         f"`make bench`, {report['started_at']}: {m['cores']} cores, Python {m['python']}, "
         f"jieba {m['packages'].get('jieba')}, prefect {m['packages'].get('prefect')}, "
@@ -692,14 +756,17 @@ def markdown(report: dict[str, Any]) -> str:
         "|---|---:|---:|---:|",
         f"| (a) baseline: jieba.posseg.cut, HMM on, one process | {_num(base['seconds'], 1)} | "
         f"{_num(base['mb_per_s'], 3)} | {_num(base['articles_per_s'], 1)} |",
-        f"| (b) `zhnews run`, {report['options']['big_run_prefect_home'].split(' ')[0]}, "
+        f"| (b) `zhnews run{workers_flag}`, "
+        f"{report['options']['big_run_prefect_home'].split(' ')[0]}, "
         f"end to end | {_num(pipe['end_to_end']['seconds'], 1)} | "
         f"{_num(pipe['end_to_end']['mb_per_s'], 3)} | "
         f"{_num(pipe['end_to_end']['articles_per_s'], 1)} |",
-        f"| (c) `zhnews run` on {inp['small_articles']} articles ({pipe['fixed_run']}) | "
+        f"| (c) `zhnews run{workers_flag}` on {inp['small_articles']} articles "
+        f"({pipe['fixed_run']}) | "
         f"{_num(report['runs'][_run_key(pipe['fixed_run'])]['wall_seconds'], 1)} | | |",
         f"| (b) − (c): pipeline marginal | {_num(marginal['seconds'], 1)} | "
         f"{_num(marginal['mb_per_s'], 3)} | {_num(marginal['articles_per_s'], 1)} |",
+        *serial_rows,
         "",
         "| target | measured | target | |",
         "|---|---:|---:|---|",
@@ -752,6 +819,22 @@ def markdown(report: dict[str, Any]) -> str:
             f"| sum | {report['stage_sum_seconds']:.2f} | "
             f"{report['stage_sum_seconds'] / pipe['end_to_end']['seconds'] * 100:.1f}% |"
         )
+    serial_stages = report.get("serial_stages")
+    if serial_stages and serial:
+        wall = serial["end_to_end"]["seconds"]
+        out += [
+            "",
+            f"Stages of (b′), one process ({_num(wall, 1)} s wall; in (b) the workers do "
+            "read, rebuild, segment+tag, entities and TextRank, which the flow's timers "
+            "cannot see):",
+            "",
+            "| stage | seconds | share of wall |",
+            "|---|---:|---:|",
+        ]
+        out += [
+            f"| {stage} | {row['seconds']:.2f} | {row['share'] * 100:.1f}% |"
+            for stage, row in serial_stages.items()
+        ]
     out += [
         "",
         "Definitions: throughput counts the UTF-8 bytes of the articles' `text` fields "
@@ -814,6 +897,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="pass PREFECT_API_URL on to the runs (a running server: no temporary server)",
     )
     parser.add_argument("--work-dir", type=Path, help="keep inputs, outputs and logs here")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="--workers of the throughput runs (default: every core); start-up runs use 1",
+    )
     parser.add_argument("--json", type=Path, help="also write the report there, and as .md")
     args = parser.parse_args(argv)
     options = Options(
@@ -823,6 +912,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         articles=args.articles,
         use_api_url=args.use_api_url,
         work_dir=args.work_dir,
+        workers=args.workers,
     )
     if os.environ.get("PREFECT_API_URL") and not args.use_api_url:
         print("PREFECT_API_URL is set but not passed on (use --use-api-url to use that server)")

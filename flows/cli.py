@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -174,41 +175,52 @@ LockTimeoutOption = Annotated[
 ]
 
 
-def _execute(run: Any, settings: Settings, **parameters: Any) -> None:
+def _execute(run: Any, flags: dict[str, Any], **parameters: Any) -> None:
     """Run a flow in this process and exit with 0 (done), 1 (partial) or 2 (failed)."""
-    if not settings.raw.is_dir():
-        typer.echo(f"error: raw root {settings.raw} is not a directory", err=True)
-        raise typer.Exit(EXIT_FAILED)
-    from flows.runners import Scale
-
-    try:
-        Scale.resolve(settings.workers, settings.task_runner, settings.dask_address)
-    except ValueError as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(EXIT_FAILED) from err
     started = time.perf_counter()
-    from flows.stage_times import install_from_env
+    from flows import temporary_server
 
-    install_from_env()  # only with ZHNEWS_STAGE_TIMES set (the throughput benchmark)
-    from flows import pipeline
+    # First of all, so that it boots on another core while this process imports polars,
+    # pandera, Prefect and jieba and loads the dictionaries.
+    server = temporary_server.TemporaryServer() if temporary_server.needed() else None
+    with server or contextlib.nullcontext():
+        settings = _settings(**flags)
+        if not settings.raw.is_dir():
+            typer.echo(f"error: raw root {settings.raw} is not a directory", err=True)
+            raise typer.Exit(EXIT_FAILED)
+        from flows.runners import Scale
 
-    try:
-        result = pipeline.call(
-            getattr(pipeline, run),
-            raw_root=str(settings.raw),
-            curated_root=str(settings.curated),
-            max_file_bytes=settings.max_file_bytes,
-            lock_timeout=settings.lock_timeout,
-            retries=settings.retries,
-            retry_delay=settings.retry_delay,
-            workers=settings.workers,
-            task_runner=settings.task_runner,
-            dask_address=settings.dask_address,
-            **parameters,
-        )
-    except Exception as err:
-        typer.echo(f"error: run failed: {type(err).__name__}: {err}", err=True)
-        raise typer.Exit(EXIT_FAILED) from err
+        try:
+            Scale.resolve(settings.workers, settings.task_runner, settings.dask_address)
+        except ValueError as err:
+            typer.echo(f"error: {err}", err=True)
+            raise typer.Exit(EXIT_FAILED) from err
+        from flows.stage_times import install_from_env
+
+        install_from_env()  # only with ZHNEWS_STAGE_TIMES set (the throughput benchmark)
+        from flows import pipeline
+        from flows.io.nlp import load_models
+
+        load_models()
+        try:
+            if server is not None:
+                server.wait_ready()
+            result = pipeline.call(
+                getattr(pipeline, run),
+                raw_root=str(settings.raw),
+                curated_root=str(settings.curated),
+                max_file_bytes=settings.max_file_bytes,
+                lock_timeout=settings.lock_timeout,
+                retries=settings.retries,
+                retry_delay=settings.retry_delay,
+                workers=settings.workers,
+                task_runner=settings.task_runner,
+                dask_address=settings.dask_address,
+                **parameters,
+            )
+        except Exception as err:
+            typer.echo(f"error: run failed: {type(err).__name__}: {err}", err=True)
+            raise typer.Exit(EXIT_FAILED) from err
     result["wall_seconds"] = time.perf_counter() - started
     typer.echo(format_summary(result))
     raise typer.Exit(EXIT_PARTIAL if result["status"] == "partial" else EXIT_OK)
@@ -236,16 +248,16 @@ def run(
     first, last = _parse_day(since), _parse_day(until)
     if first and last and first > last:
         raise typer.BadParameter("--since is after --until")
-    settings = _settings(
-        raw=raw,
-        curated=curated,
-        max_file_mb=max_file_mb,
-        lock_timeout=lock_timeout,
-        workers=workers,
-        task_runner=task_runner,
-        dask_address=dask_address,
-    )
-    _execute("run_pipeline", settings, since=first, until=last, source=source, force=force)
+    flags = {
+        "raw": raw,
+        "curated": curated,
+        "max_file_mb": max_file_mb,
+        "lock_timeout": lock_timeout,
+        "workers": workers,
+        "task_runner": task_runner,
+        "dask_address": dask_address,
+    }
+    _execute("run_pipeline", flags, since=first, until=last, source=source, force=force)
 
 
 @app.command()
@@ -271,16 +283,16 @@ def backfill(
     assert first is not None and last is not None
     if first > last:
         raise typer.BadParameter("--start is after --end")
-    settings = _settings(
-        raw=raw,
-        curated=curated,
-        max_file_mb=max_file_mb,
-        lock_timeout=lock_timeout,
-        workers=workers,
-        task_runner=task_runner,
-        dask_address=dask_address,
-    )
-    _execute("backfill", settings, start=first, end=last, source=source, force=force)
+    flags = {
+        "raw": raw,
+        "curated": curated,
+        "max_file_mb": max_file_mb,
+        "lock_timeout": lock_timeout,
+        "workers": workers,
+        "task_runner": task_runner,
+        "dask_address": dask_address,
+    }
+    _execute("backfill", flags, start=first, end=last, source=source, force=force)
 
 
 @app.command()

@@ -35,6 +35,9 @@ def shared_parameters(settings: Settings) -> dict[str, Any]:
         "lock_timeout": settings.lock_timeout,
         "retries": settings.retries,
         "retry_delay": settings.retry_delay,
+        "workers": settings.workers,
+        "task_runner": settings.task_runner,
+        "dask_address": settings.dask_address,
     }
 
 

@@ -12,7 +12,7 @@ import hashlib
 import json
 import platform
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from importlib import metadata
@@ -23,6 +23,7 @@ import polars as pl
 from filelock import FileLock, Timeout
 from prefect import Flow, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
@@ -408,6 +409,13 @@ def _curate_planned(plan: Plan, summary: RunSummary, job: Job, versions: Version
                 _fail_partition(summary, item, str(state.message))
 
 
+def _await_analyses(futures: Sequence[PrefectFuture[FileAnalysis]]) -> list[State]:
+    """Wait for one partition's files; the states of those that failed."""
+    for future in futures:
+        future.wait()
+    return [future.state for future in futures if not future.state.is_completed()]
+
+
 def _curate_in_workers(plan: Plan, summary: RunSummary, job: Job, versions: Versions) -> None:
     """Every file of every stale partition is analysed by the workers at once; partitions
     are then finished here one by one, in plan order, as their files come back."""
@@ -448,9 +456,7 @@ def _curate_in_workers(plan: Plan, summary: RunSummary, job: Job, versions: Vers
             for item, futures in zip(todo, submitted, strict=True):
                 part = item.partition
                 started = datetime.now(UTC)
-                for future in futures:
-                    future.wait()
-                bad = [future.state for future in futures if not future.state.is_completed()]
+                bad = _await_analyses(futures)
                 if bad:
                     _fail_partition(summary, item, str(bad[0].message))
                     bar.advance(f"{part.source}/{part.pub_date}")

@@ -8,10 +8,10 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
-from prefect.context import FlowRunContext
-from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner
+if TYPE_CHECKING:
+    from prefect.task_runners import TaskRunner
 
 RunnerName = Literal["local", "process", "dask"]
 RUNNERS: tuple[str, ...] = get_args(RunnerName)
@@ -62,6 +62,8 @@ class Scale:
 
 def task_runner(scale: Scale) -> TaskRunner:  # type: ignore[type-arg]
     """The Prefect task runner for `scale` (not started: use it as a context manager)."""
+    from prefect.task_runners import ProcessPoolTaskRunner
+
     if scale.runner == "dask":
         from prefect_dask import DaskTaskRunner
 
@@ -85,6 +87,8 @@ def shared_api() -> Iterator[None]:
     Without `PREFECT_API_URL` every Prefect process starts a temporary server of its own;
     a worker that inherits the address of the flow's server starts none.
     """
+    from prefect.context import FlowRunContext
+
     if os.environ.get("PREFECT_API_URL"):
         yield
         return

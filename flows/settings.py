@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from prefect.schedules import Cron
 from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -67,6 +66,8 @@ class Settings(BaseSettings):
     @field_validator("schedule")
     @classmethod
     def _valid_cron(cls, value: str) -> str:
+        from prefect.schedules import Cron  # here: importing prefect costs seconds
+
         try:
             Cron(value)
         except (ValueError, KeyError) as err:

@@ -103,11 +103,10 @@ COMMON_CHARS = 3000
 @cache
 def common_chars(size: int = COMMON_CHARS) -> frozenset[str]:
     """The `size` characters found in the most entries of jieba's dictionary."""
-    counts: Counter[str] = Counter()
     dictionary = Path(jieba.__file__).with_name("dict.txt")
-    for line in dictionary.read_text(encoding="utf-8").splitlines():
-        word = line.split(" ", 1)[0]
-        counts.update(word)
+    lines = dictionary.read_text(encoding="utf-8").splitlines()
+    # One count over all the words joined: the same counts, in the same first-seen order.
+    counts = Counter("".join(line.split(" ", 1)[0] for line in lines))
     return frozenset(ch for ch, _ in counts.most_common(size))
 
 

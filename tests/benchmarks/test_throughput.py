@@ -65,6 +65,7 @@ def report(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> d
                 small_articles=2,
                 use_api_url=True,
                 work_dir=tmp_path_factory.mktemp("bench"),
+                workers=1,
             )
         )
 

@@ -1,0 +1,138 @@
+"""Prefect's temporary API server for one CLI run, started before anything heavy loads.
+
+Without `PREFECT_API_URL`, Prefect starts the same server itself, but only when the flow
+begins, after importing its whole server package into this process, and then waits for it
+doing nothing. Started first, the server boots on another core while this process imports
+polars, pandera and jieba and loads the dictionaries; this process never imports the
+server code at all. Point `PREFECT_API_URL` at a running `zhnews server` to skip it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+API_URL_ENV = "PREFECT_API_URL"
+STARTUP_TIMEOUT_ENV = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+
+
+def _free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _prefect_parent() -> str:
+    spec = importlib.util.find_spec("prefect")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("prefect is not installed")
+    return str(Path(next(iter(spec.submodule_search_locations))).parent)
+
+
+class TemporaryServer:
+    """The command Prefect runs for its temporary server, on a free port, as a context
+    manager that sets `PREFECT_API_URL` for this process (and its workers) meanwhile."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.api_url = f"http://127.0.0.1:{self.port}/api"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> TemporaryServer:
+        env = {
+            **os.environ,
+            "PREFECT_UI_ENABLED": "0",
+            "PREFECT__SERVER_EPHEMERAL": "1",
+            "PREFECT__SERVER_FINAL": "1",
+        }
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--app-dir",
+                _prefect_parent(),
+                "--factory",
+                "prefect.server.api.server:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "error",
+                "--lifespan",
+                "on",
+            ],
+            env=env,
+        )
+        os.environ[API_URL_ENV] = self.api_url
+        return self
+
+    def wait_ready(self) -> None:
+        """Block until the API answers; raise with the exit code if the server died."""
+        timeout = float(os.environ.get(STARTUP_TIMEOUT_ENV, "180"))
+        deadline = time.monotonic() + timeout
+        with httpx.Client(timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                if self.process is None or self.process.poll() is not None:
+                    code = None if self.process is None else self.process.returncode
+                    raise RuntimeError(f"the temporary Prefect server exited with code {code}")
+                try:
+                    if client.get(f"{self.api_url}/health").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.1)
+        raise RuntimeError(f"the temporary Prefect server did not answer within {timeout:g}s")
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if os.environ.get(API_URL_ENV) == self.api_url:
+            del os.environ[API_URL_ENV]
+        if self.process is None:
+            return
+        if "prefect.logging.handlers" in sys.modules:
+            # Logs still queued for the API go out while it is there to take them.
+            from prefect.logging.handlers import APILogHandler
+
+            APILogHandler().flush()
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+def _profile_api_url() -> str | None:
+    """`PREFECT_API_URL` of the active Prefect profile, read without importing Prefect."""
+    home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    path = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
+    try:
+        with path.open("rb") as fh:
+            profiles = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    active = os.environ.get("PREFECT_PROFILE") or profiles.get("active", "ephemeral")
+    value = profiles.get("profiles", {}).get(active, {}).get(API_URL_ENV)
+    return str(value) if value else None
+
+
+def needed() -> bool:
+    """A run needs its own server unless one is configured (environment or profile)."""
+    return not os.environ.get(API_URL_ENV) and not _profile_api_url()

@@ -1,0 +1,154 @@
+"""Worker processes and Dask give the same tables as one process."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from flows import pipeline
+from flows.cli import app
+from flows.partition import CURATED_TABLES
+from flows.runners import Scale
+from tests.conftest import SAMPLE_PAGE
+
+BULLETIN = (
+    "中国人民银行今日开展1000亿元7天期逆回购操作，中标利率为1.4%，与此前持平。\n"
+    "市场人士表示，央行此举意在维护月末流动性合理充裕。"
+)
+EARNINGS = (
+    "招商银行(600036.SH)昨日发布公告称，2025年实现净利润1483.91亿元，同比增长1.22%。\n"
+    "该行行长王良在业绩会上表示，将继续加大对实体经济的支持力度。"
+)
+PROPERTY = (
+    "国家统计局数据显示，5月份全国新建商品住宅销售价格环比下降0.2%。\n"
+    "分析人士认为，随着各地政策落地，房地产市场有望逐步企稳。"
+)
+
+
+def _jsonl(*records: tuple[str, str]) -> str:
+    return "".join(
+        json.dumps({"id": rid, "title": text[:8], "text": text}, ensure_ascii=False) + "\n"
+        for rid, text in records
+    )
+
+
+def _raw(root: Path) -> Path:
+    """Three days, two sources, a partition of two files, and articles that repeat others
+    on the same day and on later days: what ties partitions to each other."""
+    for day in ("2026-06-15", "2026-06-17"):
+        (root / "cbn" / day).mkdir(parents=True)
+        shutil.copy(SAMPLE_PAGE, root / "cbn" / day / "page-1.txt")
+    (root / "cbn" / "2026-06-15" / "photo.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    for day, files in {
+        "2026-06-15": {"a.jsonl": [("w-1", BULLETIN), ("w-2", EARNINGS)]},
+        "2026-06-16": {
+            "a.jsonl": [("w-3", BULLETIN), ("w-4", PROPERTY)],
+            "b.jsonl": [("w-5", EARNINGS + "\n记者 李明")],
+        },
+    }.items():
+        (root / "wire" / day).mkdir(parents=True)
+        for name, records in files.items():
+            (root / "wire" / day / name).write_text(_jsonl(*records), encoding="utf-8")
+    return root
+
+
+def _tables(curated: Path) -> dict[str, pl.DataFrame]:
+    out = {}
+    for table in CURATED_TABLES:
+        frame = pl.read_parquet(curated / table, hive_partitioning=True)
+        sort = [c for c in ("pub_date", "raw_path", "article_id", "source", "word") if c in frame]
+        out[table] = frame.drop("run_id", strict=False).sort(sort, maintain_order=True)
+    return out
+
+
+def _assert_same(left: Path, right: Path) -> None:
+    a, b = _tables(left), _tables(right)
+    for table in CURATED_TABLES:
+        assert a[table].equals(b[table]), table
+
+
+@pytest.fixture(scope="module")
+def raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _raw(tmp_path_factory.mktemp("runners") / "raw")
+
+
+@pytest.fixture(scope="module")
+def single(raw: Path, prefect_harness: None) -> Path:
+    """The reference: every partition curated in the flow's own process."""
+    curated = raw.parent / "single"
+    result = pipeline.call(
+        pipeline.backfill,
+        start=date(2026, 6, 15),
+        end=date(2026, 6, 17),
+        raw_root=str(raw),
+        curated_root=str(curated),
+    )
+    assert result["status"] == "completed"
+    articles = _tables(curated)["articles"]
+    # The fixture exercises what links partitions: repeats within a day and across days.
+    assert articles["duplicate_of"].drop_nulls().len() >= 3
+    return curated
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_backfill_on_a_local_dask_cluster_matches_one_process(raw: Path, single: Path) -> None:
+    curated = raw.parent / "dask"
+    result = pipeline.call(
+        pipeline.backfill,
+        start=date(2026, 6, 15),
+        end=date(2026, 6, 17),
+        raw_root=str(raw),
+        curated_root=str(curated),
+        workers=2,
+        task_runner="dask",
+    )
+    assert result["status"] == "completed"
+    assert result["partitions"] == 4
+    assert result["files_quarantined"] == 1
+    _assert_same(single, curated)
+    assert not list((curated / "_staging").glob("analysis-*"))
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_run_on_local_worker_processes_matches_one_process(raw: Path, single: Path) -> None:
+    curated = raw.parent / "process"
+    result = pipeline.call(
+        pipeline.run_pipeline, raw_root=str(raw), curated_root=str(curated), workers=2
+    )
+    assert result["status"] == "completed"
+    _assert_same(single, curated)
+    again = pipeline.call(
+        pipeline.run_pipeline, raw_root=str(raw), curated_root=str(curated), workers=2
+    )
+    assert again["partitions"] == 0
+    assert again["partitions_skipped"] == 4
+
+
+def test_scale_resolves_what_the_flags_leave_open() -> None:
+    assert Scale.resolve(None, None) == Scale(1, "local")
+    assert Scale.resolve(3, None) == Scale(3, "process")
+    assert Scale.resolve(1, None) == Scale(1, "local")
+    assert Scale.resolve(None, "process").workers >= 1
+    assert Scale.resolve(None, None, "tcp://10.0.0.5:8786").runner == "dask"
+    assert Scale.resolve(2, "dask").describe() == "dask, a local cluster of 2 worker processes"
+    with pytest.raises(ValueError, match="not one of"):
+        Scale.resolve(2, "threads")
+    with pytest.raises(ValueError, match="needs --task-runner dask"):
+        Scale.resolve(2, "process", "tcp://10.0.0.5:8786")
+
+
+def test_the_cli_rejects_a_runner_it_does_not_know(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    result = CliRunner().invoke(
+        app,
+        ["run", "--raw", str(raw), "--curated", str(tmp_path / "c"), "--task-runner", "spark"],
+    )
+    assert result.exit_code == 2
+    assert "task_runner" in result.output or "spark" in result.output
