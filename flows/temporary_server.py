@@ -32,6 +32,16 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _die_with_parent() -> None:
+    """In the server process, before it starts (Linux): SIGTERM when the run dies, even by
+    SIGKILL, so that no server outlives the run that started it."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def _prefect_parent() -> str:
     spec = importlib.util.find_spec("prefect")
     if spec is None or not spec.submodule_search_locations:
@@ -74,6 +84,7 @@ class TemporaryServer:
                 "on",
             ],
             env=env,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
         os.environ[API_URL_ENV] = self.api_url
         return self
