@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from filelock import FileLock
 from typer.testing import CliRunner
 
 from flows import pipeline
@@ -345,6 +346,52 @@ def test_a_swap_interrupted_on_s3_is_finished_by_the_next_run(
     assert s3_bucket.names("curated/_staging/") == []
     assert _run(raw_tree, tmp_path / "curated")["planned"] == {"changed": 1}
     assert_same_tables(_s3_tables(s3_bucket, "curated"), _local_tables(tmp_path / "curated"))
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_forced_backfill_on_s3_resumes_where_it_stopped(
+    s3_raw: str, s3_bucket: Bucket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    curated = s3_bucket.url("curated")
+    days = {"start": date(2026, 6, 15), "end": date(2026, 6, 16)}
+    real = pipeline.curate_partition
+
+    def dies_on_the_wire(raw_root, curated_root, source, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if source == "wire":
+            raise OSError("worker lost")
+        return real(raw_root, curated_root, source, *args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "curate_partition", dies_on_the_wire)
+        stopped = pipeline.backfill(
+            **days, force=True, raw_root=s3_raw, curated_root=curated, retries=0, return_state=True
+        )
+    assert stopped.name == "Partial"
+    mark = f"curated/_state/backfills/{pipeline.backfill_key(**days, source=None)}.json"
+    assert mark in [f"curated/{k}" for k in s3_bucket.names("curated/")]
+
+    resumed = pipeline.call(
+        pipeline.backfill, **days, force=True, raw_root=s3_raw, curated_root=curated
+    )
+
+    # cbn was rewritten before the stop and is skipped; wire never got written.
+    assert resumed["planned"] == {"new": 1}
+    assert resumed["partitions_skipped"] == 1
+    assert s3_bucket.names("curated/_state/backfills/") == []
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_runs_on_one_s3_root_take_turns_through_a_local_lock(
+    s3_raw: str, s3_bucket: Bucket
+) -> None:
+    curated = s3_bucket.url("curated")
+    lock = store.lock_file(location(curated), pipeline.LOCK_FILE)
+    with (
+        FileLock(str(lock)),
+        pytest.raises(pipeline.CuratedRootLocked, match="locked by another run"),
+    ):
+        _run(s3_raw, curated, lock_timeout=0.5)
+    assert s3_bucket.names("curated/") == []
 
 
 # --------------------------------------------------------------------------- the command
