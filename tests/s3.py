@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,8 +100,3 @@ class Bucket:
 
 def environment(endpoint: str) -> dict[str, str]:
     return {**ENVIRONMENT, "AWS_ENDPOINT_URL": endpoint}
-
-
-def clean_environment() -> dict[str, str]:
-    """The process environment without AWS settings that would point elsewhere."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
