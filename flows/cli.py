@@ -37,6 +37,7 @@ def _quiet_defaults() -> None:
 
 _quiet_defaults()
 
+from flows.io.store import absolute, location  # noqa: E402
 from flows.settings import CONFIG_ENV, Settings, describe, load_settings  # noqa: E402
 
 
@@ -130,13 +131,21 @@ def _commands(
         os.environ[CONFIG_ENV] = str(config)
 
 
+# Text, not Path: a root may be an s3://bucket/prefix URL, which a Path would mangle.
 RawOption = Annotated[
-    Path | None,
-    typer.Option("--raw", help="Raw root: <source>/<YYYY-MM-DD>/<file> (env ZHNEWS_RAW)."),
+    str | None,
+    typer.Option(
+        "--raw",
+        help="Raw root: <source>/<YYYY-MM-DD>/<file>, a folder or s3://bucket/prefix "
+        "(env ZHNEWS_RAW).",
+    ),
 ]
 CuratedOption = Annotated[
-    Path | None,
-    typer.Option("--curated", help="Curated Parquet root (env ZHNEWS_CURATED)."),
+    str | None,
+    typer.Option(
+        "--curated",
+        help="Curated Parquet root, a folder or s3://bucket/prefix (env ZHNEWS_CURATED).",
+    ),
 ]
 SourceOption = Annotated[
     str | None, typer.Option("--source", help="Only this source (a raw root folder).")
@@ -185,7 +194,13 @@ def _execute(run: Any, flags: dict[str, Any], **parameters: Any) -> None:
     server = temporary_server.TemporaryServer() if temporary_server.needed() else None
     with server or contextlib.nullcontext():
         settings = _settings(**flags)
-        if not settings.raw.is_dir():
+
+        try:
+            raw_found = location(settings.raw).is_dir()
+        except OSError as err:  # an object store that cannot be reached or refuses access
+            typer.echo(f"error: raw root {settings.raw}: {err}", err=True)
+            raise typer.Exit(EXIT_FAILED) from err
+        if not raw_found:
             typer.echo(f"error: raw root {settings.raw} is not a directory", err=True)
             raise typer.Exit(EXIT_FAILED)
         from flows.runners import Scale
@@ -322,7 +337,7 @@ def serve(
     typer.echo(
         f"serving nightly/{settings.deployment} ({settings.schedule}, {settings.timezone}) "
         f"and backfill/{settings.deployment} at {url}\n"
-        f"  raw {settings.raw.resolve()}\n  curated {settings.curated.resolve()}"
+        f"  raw {absolute(settings.raw)}\n  curated {absolute(settings.curated)}"
     )
     serve_deployments(settings)
 

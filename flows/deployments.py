@@ -15,6 +15,7 @@ from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLi
 from prefect.deployments.runner import EntrypointType, RunnerDeployment
 from prefect.schedules import Cron
 
+from flows.io.store import absolute
 from flows.pipeline import backfill, nightly
 from flows.settings import Settings
 
@@ -26,11 +27,11 @@ class NoServer(RuntimeError):
 
 
 def shared_parameters(settings: Settings) -> dict[str, Any]:
-    """What both deployments run with: the roots are absolute, so a triggered run writes
-    where the serving process was told to, whatever its working directory."""
+    """What both deployments run with: the roots are absolute (or URLs), so a triggered run
+    writes where the serving process was told to, whatever its working directory."""
     return {
-        "raw_root": str(settings.raw.resolve()),
-        "curated_root": str(settings.curated.resolve()),
+        "raw_root": absolute(settings.raw),
+        "curated_root": absolute(settings.curated),
         "max_file_bytes": settings.max_file_bytes,
         "lock_timeout": settings.lock_timeout,
         "retries": settings.retries,

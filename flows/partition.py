@@ -16,7 +16,6 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 
 import polars as pl
 
@@ -31,6 +30,7 @@ from flows.io.state import (
     stamp_files,
     state_file,
 )
+from flows.io.store import Location, location
 from schemas.tables import DocFreq, Quarantine
 from schemas.validation import validate_tables
 from transforms.dedupe import ORDER_COLUMNS, assign_duplicates
@@ -101,12 +101,12 @@ class FileAnalysis:
 
     def tables(self) -> dict[str, pl.DataFrame] | None:
         if self.scratch is not None:
-            return parquet.read_scratch(Path(self.scratch))
+            return parquet.read_scratch(location(self.scratch))
         return self.frames
 
 
 def analyse_file(
-    raw_root: Path,
+    raw_root: Location,
     source: str,
     pub_date: date,
     rel_path: str,
@@ -114,7 +114,7 @@ def analyse_file(
     run_id: str,
     nlp: NlpModels,
     max_file_bytes: int,
-    scratch: Path | None = None,
+    scratch: Location | None = None,
 ) -> FileAnalysis:
     """Everything about one raw file that needs no other file: decode, rebuild articles,
     tag, find entities. With `scratch`, the frames are written there instead of returned."""
@@ -137,8 +137,8 @@ def analyse_file(
 
 
 def curate_partition(
-    raw_root: Path,
-    curated_root: Path,
+    raw_root: Location,
+    curated_root: Location,
     source: str,
     pub_date: date,
     files: tuple[str, ...],
@@ -175,7 +175,7 @@ def curate_partition(
 
 
 def finish_partition(
-    curated_root: Path,
+    curated_root: Location,
     source: str,
     pub_date: date,
     files: tuple[str, ...],
@@ -282,7 +282,7 @@ def finish_partition(
         rows=report.rows,
     )
     targets = parquet.partition_files(curated_root, CURATED_TABLES, source, pub_date)
-    contents: dict[Path, pl.DataFrame | bytes | None] = {
+    contents: dict[Location, pl.DataFrame | bytes | None] = {
         targets[t]: frames[t] for t in CURATED_TABLES
     }
     contents[state_file(curated_root, source, pub_date)] = state.to_json()
@@ -291,22 +291,24 @@ def finish_partition(
     return report
 
 
-def remove_partition(curated_root: Path, source: str, pub_date: date) -> None:
+def remove_partition(curated_root: Location, source: str, pub_date: date) -> None:
     """Drop a partition whose raw folder is gone, atomically like any other replacement."""
     targets = parquet.partition_files(curated_root, CURATED_TABLES, source, pub_date)
-    contents: dict[Path, pl.DataFrame | bytes | None] = dict.fromkeys(targets.values())
+    contents: dict[Location, pl.DataFrame | bytes | None] = dict.fromkeys(targets.values())
     contents[state_file(curated_root, source, pub_date)] = None
     parquet.commit(curated_root, contents)
 
 
-def write_undated_quarantine(curated_root: Path, rejections: list[Rejected], run_id: str) -> int:
+def write_undated_quarantine(
+    curated_root: Location, rejections: list[Rejected], run_id: str
+) -> int:
     """Files the layout rules out have no partition: they share one file, rewritten when the
     set of such files or their reasons change."""
     target = parquet.partition_file(curated_root, QUARANTINE_TABLE, None, parquet.UNDATED_FILE)
     frame = quarantine_frame(rejections, run_id) if rejections else None
     key = ["raw_path", "record", "reason", "detail"]
     if target.is_file():
-        old = pl.read_parquet(target, columns=key)
+        old = parquet.read_file(target, key)
         if frame is not None and old.equals(frame.select(key)):
             return len(rejections)
     elif frame is None:

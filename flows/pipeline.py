@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -28,7 +27,7 @@ from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
 from flows import report
-from flows.io import parquet
+from flows.io import parquet, store
 from flows.io.nlp import load_models
 from flows.io.raw import DEFAULT_MAX_FILE_BYTES, Partition, RawListing, list_raw
 from flows.io.state import (
@@ -185,7 +184,7 @@ def package_versions() -> dict[str, str]:
 def list_raw_task(
     raw_root: str, since: date | None, until: date | None, source: str | None
 ) -> RawListing:
-    listing = list_raw(Path(raw_root), since=since, until=until)
+    listing = list_raw(store.location(raw_root), since=since, until=until)
     if source is None:
         return listing
     return RawListing(
@@ -206,8 +205,8 @@ def plan_task(
     """Hash the inputs of every partition and keep those whose tables are stale."""
     plan = Plan()
     for part in partitions:
-        state = read_state(Path(curated_root), part.source, part.pub_date)
-        stamps = stamp_files(Path(raw_root), part.files, state.files if state else None)
+        state = read_state(store.location(curated_root), part.source, part.pub_date)
+        stamps = stamp_files(store.location(raw_root), part.files, state.files if state else None)
         reason = stale_reason(stamps, state, versions, force=force, done_since=done_since)
         if reason is None:
             plan.skipped.append(part)
@@ -229,8 +228,8 @@ def curate_partition_task(
     versions: Versions,
 ) -> PartitionReport:
     return curate_partition(
-        Path(raw_root),
-        Path(curated_root),
+        store.location(raw_root),
+        store.location(curated_root),
         source,
         pub_date,
         files,
@@ -255,14 +254,14 @@ def analyse_file_task(
 ) -> FileAnalysis:
     """One raw file, in a worker: its frames go to scratch Parquet, a summary comes back."""
     return analyse_file(
-        Path(raw_root),
+        store.location(raw_root),
         source,
         pub_date,
         rel_path,
         run_id=run_id,
         nlp=load_models(),
         max_file_bytes=max_file_bytes,
-        scratch=parquet.scratch_dir(Path(curated_root), run_id, source, pub_date, index),
+        scratch=parquet.scratch_dir(store.location(curated_root), run_id, source, pub_date, index),
     )
 
 
@@ -278,7 +277,7 @@ def finish_partition_task(
     versions: Versions,
 ) -> PartitionReport:
     return finish_partition(
-        Path(curated_root),
+        store.location(curated_root),
         source,
         pub_date,
         files,
@@ -292,12 +291,12 @@ def finish_partition_task(
 
 @task(name="remove-partition", retries=2, retry_delay_seconds=[1, 5])
 def remove_partition_task(curated_root: str, source: str, pub_date: date) -> None:
-    remove_partition(Path(curated_root), source, pub_date)
+    remove_partition(store.location(curated_root), source, pub_date)
 
 
 @task(name="write-undated-quarantine", retries=2, retry_delay_seconds=[1, 5])
 def write_undated_quarantine_task(curated_root: str, listing: RawListing, run_id: str) -> int:
-    return write_undated_quarantine(Path(curated_root), listing.rejected, run_id)
+    return write_undated_quarantine(store.location(curated_root), listing.rejected, run_id)
 
 
 def _acquire(lock: FileLock, timeout: float) -> bool:
@@ -482,12 +481,12 @@ def _curate_in_workers(plan: Plan, summary: RunSummary, job: Job, versions: Vers
                 else:
                     _fail_partition(summary, item, str(state.message))
         finally:
-            parquet.remove_scratch(Path(job.curated_root), summary.run_id)
+            parquet.remove_scratch(store.location(job.curated_root), summary.run_id)
 
 
 def _remove_vanished(listing: RawListing, summary: RunSummary, job: Job) -> None:
     """Partitions whose raw folder has gone lose their tables (within the run's scope)."""
-    curated = Path(job.curated_root)
+    curated = store.location(job.curated_root)
     present = {(p.source, p.pub_date) for p in listing.partitions}
     existing = parquet.existing_partitions(curated, CURATED_TABLES)
     existing |= recorded_partitions(curated)
@@ -528,9 +527,10 @@ def _execute(flow_name: str, job: Job) -> State | dict[str, object]:
     logger = get_run_logger()
     run_id = str(flow_run.get_id() or uuid.uuid4())
     summary = RunSummary(run_id, flow_name=flow_name)
-    curated = Path(job.curated_root)
-    curated.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(curated / LOCK_FILE))
+    curated = store.location(job.curated_root)
+    store.make_root(curated)
+    # Beside a local root; for an object-store root, in this machine's cache folder only.
+    lock = FileLock(str(store.lock_file(curated, LOCK_FILE)))
     if not _acquire(lock, job.lock_timeout):
         # Raised outside the `except`: Prefect would take a chained TimeoutError for a
         # flow timeout and hide this message.
@@ -539,7 +539,7 @@ def _execute(flow_name: str, job: Job) -> State | dict[str, object]:
         )
     markdown = ""
     try:
-        if not Path(job.raw_root).is_dir():
+        if not store.location(job.raw_root).is_dir():
             raise NotADirectoryError(f"raw root {job.raw_root} is not a directory")
         recovered = parquet.recover(curated)
         if recovered:
@@ -621,7 +621,7 @@ def _execute(flow_name: str, job: Job) -> State | dict[str, object]:
     return result
 
 
-def _backfill_mark(curated: Path, job: Job) -> BackfillMark | None:
+def _backfill_mark(curated: store.Location, job: Job) -> BackfillMark | None:
     """A forced backfill remembers when it started, so that a rerun resumes it."""
     if job.backfill_key is None or not job.force:
         return None

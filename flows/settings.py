@@ -3,6 +3,9 @@
 Precedence, highest first: a command-line flag, a `ZHNEWS_*` environment variable, the
 config file (`zhnews.toml` in the working directory, or the file `ZHNEWS_CONFIG` or
 `--config` names), then the defaults below.
+
+The two roots are local paths (kept as given, relative ones too) or object-store URLs
+(`s3://bucket/prefix`), kept as text: a URL read as a path would lose its `//`.
 """
 
 from __future__ import annotations
@@ -10,10 +13,10 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,8 +24,14 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from flows.io.store import root_setting
+
 CONFIG_ENV = "ZHNEWS_CONFIG"
 DEFAULT_CONFIG = Path("zhnews.toml")
+
+
+# A local Path, or an object-store URL as text (see flows.io.store).
+Root = Annotated[Path | str, BeforeValidator(root_setting)]
 
 
 class Settings(BaseSettings):
@@ -30,8 +39,13 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ZHNEWS_", extra="forbid")
 
-    raw: Path = Field(Path("data/raw"), description="raw root: <source>/<YYYY-MM-DD>/<file>")
-    curated: Path = Field(Path("data/curated"), description="curated Parquet root")
+    raw: Root = Field(
+        Path("data/raw"),
+        description="raw root: <source>/<YYYY-MM-DD>/<file>, or s3://bucket/prefix",
+    )
+    curated: Root = Field(
+        Path("data/curated"), description="curated Parquet root, or s3://bucket/prefix"
+    )
     schedule: str = Field("0 2 * * *", description="cron of the nightly deployment")
     timezone: str = Field("Asia/Shanghai", description="time zone the cron is read in")
     deployment: str = Field("zhnews", description="name of both served deployments")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.s3 import Bucket, environment
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -36,3 +41,38 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server in this process, on 127.0.0.1 and a free port."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    # start() waits forever when the server thread cannot bind: give it a deadline.
+    starting = threading.Thread(target=server.start, daemon=True)
+    starting.start()
+    starting.join(timeout=60)
+    if starting.is_alive():
+        pytest.skip("moto's S3 server did not start on 127.0.0.1")
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Bucket:
+    """A fresh bucket, with the AWS_* variables pointing every client at the test server
+    and run locks of S3 roots kept under this test's folder."""
+    import boto3
+
+    for name in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    for name, value in environment(s3_endpoint).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    client = boto3.client("s3", endpoint_url=s3_endpoint)
+    name = f"zhnews-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=name)
+    return Bucket(name, s3_endpoint, client)

@@ -1,24 +1,43 @@
-"""The curated layout on disk, and the only code that writes it.
+"""The curated layout, and the only code that writes it.
 
 `<curated>/<table>/pub_date=YYYY-MM-DD/<source>.parquet`: one file per table per
 partition (source x date). A partition is replaced by staging all its files, recording
-the swap in a journal, then renaming; a journal left by a crash is rolled forward on the
-next start, so readers see the old partition or the new one, never a mix for long and
-never a half-written file.
+the swap in a journal, then moving each staged file over its final name; a journal left
+by a crash is rolled forward on the next start, so readers see the old partition or the
+new one, never a mix for long and never a half-written file.
+
+The curated root may be a local folder or an object-store prefix (`flows.io.store`). On
+disk, files and the journal are fsynced and moved by rename. An object store has neither
+fsync nor rename, and guarantees this much instead:
+
+- each object is atomic: a staged file is written by one PUT, and a move is a server-side
+  copy over the final key followed by deleting the staged object, so a reader of any one
+  file sees its old or its new content, never part of either;
+- the set is journaled: the journal object is written (one PUT) after every staged object
+  and before any final object changes, and deleted once all moves and deletes are done. A
+  crash in between leaves the journal, and the next run's `recover` finishes the moves
+  (copying again is harmless) before it reads or writes anything else. A crash before the
+  journal exists leaves every final object as it was; its staging is dropped.
+
+A reader that lists a partition while a swap is under way may, on disk and on an object
+store alike, see some tables already new and others still old, until the swap (or the
+roll-forward) ends.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
-import shutil
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date
-from pathlib import Path
 from typing import Final
 
 import polars as pl
+
+from flows.io import store
+from flows.io.store import Location, ObjectPath
 
 PARTITION_COLUMN = "pub_date"
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
@@ -29,58 +48,65 @@ RUNS_TABLE = "runs"
 COMPRESSION: Final = "zstd"
 
 
-def partition_dir(curated: Path, table: str, pub_date: date | None) -> Path:
+def partition_dir(curated: Location, table: str, pub_date: date | None) -> Location:
     value = pub_date.isoformat() if pub_date else NULL_PARTITION
     return curated / table / f"{PARTITION_COLUMN}={value}"
 
 
-def partition_file(curated: Path, table: str, pub_date: date | None, name: str) -> Path:
+def partition_file(curated: Location, table: str, pub_date: date | None, name: str) -> Location:
     return partition_dir(curated, table, pub_date) / f"{name}.parquet"
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _parts(path: Location) -> tuple[str, ...]:
+    """pathlib's order, for local paths and object keys alike."""
+    return path.parts
 
 
-def write_frame(frame: pl.DataFrame, path: Path) -> None:
+def write_frame(frame: pl.DataFrame, path: Location) -> None:
     """Write one Parquet file durably; the partition column lives in the path only."""
+    frame = frame.drop(PARTITION_COLUMN, strict=False)
+    if isinstance(path, ObjectPath):
+        data = io.BytesIO()
+        frame.write_parquet(data, compression=COMPRESSION, statistics=True)
+        path.write_bytes(data.getvalue())
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.drop(PARTITION_COLUMN, strict=False).write_parquet(
-        path, compression=COMPRESSION, statistics=True
-    )
+    frame.write_parquet(path, compression=COMPRESSION, statistics=True)
     with path.open("rb+") as fh:
         os.fsync(fh.fileno())
 
 
-def write_bytes(data: bytes, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+def write_bytes(data: bytes, path: Location) -> None:
+    store.write_durably(path, data)
 
 
-def write_atomic(curated: Path, path: Path, data: bytes) -> None:
-    """Replace one small file (a state record) by staging it, then renaming."""
+def read_file(path: Location, columns: list[str] | None = None) -> pl.DataFrame:
+    """One curated file, wherever the root is."""
+    source = io.BytesIO(path.read_bytes()) if isinstance(path, ObjectPath) else path
+    return pl.read_parquet(source, columns=columns)
+
+
+def write_atomic(curated: Location, path: Location, data: bytes) -> None:
+    """Replace one small file (a state record) by staging it, then renaming; on an object
+    store its single PUT is atomic already."""
+    if isinstance(path, ObjectPath):
+        path.write_bytes(data)
+        return
     staged = curated / STAGING_DIR / f"{uuid.uuid4().hex}{path.suffix}"
     write_bytes(data, staged)
     path.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(staged, path)
-    _fsync_dir(path.parent)
+    store.replace(staged, path)
+    store.sync_dir(path.parent)
 
 
-def _apply(curated: Path, journal: Mapping[str, list]) -> None:
+def _apply(curated: Location, journal: Mapping[str, list]) -> None:
     """Idempotent: safe to repeat after a crash at any point of a previous attempt."""
-    touched: set[Path] = set()
+    touched: set[Location] = set()
     for staged_rel, final_rel in journal["moves"]:
         staged, final = curated / staged_rel, curated / final_rel
         if staged.exists():
             final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staged, final)
+            store.replace(staged, final)
             touched.add(final.parent)
     for final_rel in journal["deletes"]:
         final = curated / final_rel
@@ -88,15 +114,15 @@ def _apply(curated: Path, journal: Mapping[str, list]) -> None:
         touched.add(final.parent)
     for folder in touched:
         if folder.exists():
-            _fsync_dir(folder)
+            store.sync_dir(folder)
             if not any(folder.iterdir()):
                 folder.rmdir()
 
 
-def recover(curated: Path) -> int:
+def recover(curated: Location) -> int:
     """Finish the swaps a crashed run journaled, and drop staging no journal refers to."""
     journal_dir = curated / JOURNAL_DIR
-    journals = sorted(journal_dir.glob("*.json"))
+    journals = sorted(journal_dir.glob("*.json"), key=_parts)
     for path in journals:
         _apply(curated, json.loads(path.read_text(encoding="utf-8")))
         path.unlink()
@@ -105,11 +131,28 @@ def recover(curated: Path) -> int:
         pending.unlink()
     staging = curated / STAGING_DIR
     if staging.exists():
-        shutil.rmtree(staging)
+        store.remove_tree(staging)
     return len(journals)
 
 
-def commit(curated: Path, files: Mapping[Path, pl.DataFrame | bytes | None]) -> None:
+def _write_journal(journal_dir: Location, token: str, journal: Mapping[str, list]) -> Location:
+    """The commit point: once this returns, the swap will be finished, now or by recover."""
+    done = journal_dir / f"{token}.json"
+    text = json.dumps(journal)
+    if isinstance(done, ObjectPath):
+        done.write_text(text, encoding="utf-8")  # one PUT: there or not, never partial
+        return done
+    journal_dir.mkdir(parents=True, exist_ok=True)
+    pending = journal_dir / f"{token}.json.tmp"
+    pending.write_text(text, encoding="utf-8")
+    with pending.open("rb+") as fh:
+        os.fsync(fh.fileno())
+    store.replace(pending, done)
+    store.sync_dir(journal_dir)
+    return done
+
+
+def commit(curated: Location, files: Mapping[Location, pl.DataFrame | bytes | None]) -> None:
     """Replace each final file with its frame (or bytes: a state record), or delete it where
     the content is None or empty; all files change together or not at all."""
     token = uuid.uuid4().hex
@@ -117,7 +160,7 @@ def commit(curated: Path, files: Mapping[Path, pl.DataFrame | bytes | None]) -> 
     moves: list[list[str]] = []
     deletes: list[str] = []
     for final, frame in sorted(files.items()):
-        final_rel = final.relative_to(curated).as_posix()
+        final_rel = store.relative(final, curated)
         if frame is None or len(frame) == 0:
             deletes.append(final_rel)
             continue
@@ -126,29 +169,22 @@ def commit(curated: Path, files: Mapping[Path, pl.DataFrame | bytes | None]) -> 
             write_bytes(frame, staged)
         else:
             write_frame(frame, staged)
-        moves.append([staged.relative_to(curated).as_posix(), final_rel])
+        moves.append([store.relative(staged, curated), final_rel])
     journal: dict[str, list] = {"moves": moves, "deletes": deletes}
-    journal_dir = curated / JOURNAL_DIR
-    journal_dir.mkdir(parents=True, exist_ok=True)
-    pending = journal_dir / f"{token}.json.tmp"
-    pending.write_text(json.dumps(journal), encoding="utf-8")
-    with pending.open("rb+") as fh:
-        os.fsync(fh.fileno())
-    done = journal_dir / f"{token}.json"
-    os.replace(pending, done)
-    _fsync_dir(journal_dir)
+    done = _write_journal(curated / JOURNAL_DIR, token, journal)
     _apply(curated, journal)
     done.unlink()
-    shutil.rmtree(stage, ignore_errors=True)
+    if moves:  # nothing was staged for a commit of deletions only
+        store.remove_tree(stage, ignore_errors=True)  # what is left, recover drops
 
 
 def partition_files(
-    curated: Path, tables: Iterable[str], source: str, pub_date: date | None
-) -> dict[str, Path]:
+    curated: Location, tables: Iterable[str], source: str, pub_date: date | None
+) -> dict[str, Location]:
     return {t: partition_file(curated, t, pub_date, source) for t in tables}
 
 
-def existing_partitions(curated: Path, tables: Iterable[str]) -> set[tuple[str, date]]:
+def existing_partitions(curated: Location, tables: Iterable[str]) -> set[tuple[str, date]]:
     """(source, date) pairs that have a file in any of the tables."""
     found: set[tuple[str, date]] = set()
     for table in tables:
@@ -164,7 +200,7 @@ def existing_partitions(curated: Path, tables: Iterable[str]) -> set[tuple[str, 
 
 
 def read_window(
-    curated: Path,
+    curated: Location,
     table: str,
     columns: list[str],
     *,
@@ -174,19 +210,18 @@ def read_window(
 ) -> pl.DataFrame | None:
     """Rows of `table` with pub_date in [start, end], except one partition's file."""
     paths = []
-    for folder in sorted((curated / table).glob(f"{PARTITION_COLUMN}=*")):
+    # One listing of the whole table: on an object store, one request per thousand files.
+    for path in sorted((curated / table).glob(f"{PARTITION_COLUMN}=*/*.parquet"), key=_parts):
         try:
-            day = date.fromisoformat(folder.name.split("=", 1)[1])
+            day = date.fromisoformat(path.parent.name.split("=", 1)[1])
         except ValueError:
             continue
-        if start <= day <= end:
-            for path in sorted(folder.glob("*.parquet")):
-                if exclude is None or (path.stem, day) != exclude:
-                    paths.append((path, day))
+        if start <= day <= end and (exclude is None or (path.stem, day) != exclude):
+            paths.append((path, day))
     if not paths:
         return None
     frames = [
-        pl.read_parquet(path, columns=[c for c in columns if c != PARTITION_COLUMN]).with_columns(
+        read_file(path, [c for c in columns if c != PARTITION_COLUMN]).with_columns(
             pl.lit(day).alias(PARTITION_COLUMN)
         )
         for path, day in paths
@@ -194,37 +229,50 @@ def read_window(
     return pl.concat(frames, how="vertical_relaxed").select(columns)
 
 
-def scratch_dir(curated: Path, run_id: str, source: str, pub_date: date, index: int) -> Path:
+def scratch_dir(
+    curated: Location, run_id: str, source: str, pub_date: date, index: int
+) -> Location:
     """Where a worker leaves one raw file's analysed frames for the run to finish; inside
     the staging folder, so a crashed run's leftovers go with the next run's recovery."""
     return curated / STAGING_DIR / f"analysis-{run_id}" / source / pub_date.isoformat() / str(index)
 
 
-def write_scratch(frames: Mapping[str, pl.DataFrame], folder: Path) -> None:
+def write_scratch(frames: Mapping[str, pl.DataFrame], folder: Location) -> None:
     """Intermediate frames, kept with their columns exactly (pub_date included)."""
-    folder.mkdir(parents=True, exist_ok=True)
     for name, frame in frames.items():
-        frame.write_parquet(folder / f"{name}.parquet", compression="lz4", statistics=False)
+        path = folder / f"{name}.parquet"
+        if isinstance(path, ObjectPath):
+            data = io.BytesIO()
+            frame.write_parquet(data, compression="lz4", statistics=False)
+            path.write_bytes(data.getvalue())
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            frame.write_parquet(path, compression="lz4", statistics=False)
 
 
-def read_scratch(folder: Path) -> dict[str, pl.DataFrame]:
-    return {path.stem: pl.read_parquet(path) for path in sorted(folder.glob("*.parquet"))}
+def read_scratch(folder: Location) -> dict[str, pl.DataFrame]:
+    paths: list[Location] = sorted(folder.glob("*.parquet"), key=str)
+    return {path.stem: read_file(path) for path in paths}
 
 
-def remove_scratch(curated: Path, run_id: str) -> None:
-    shutil.rmtree(curated / STAGING_DIR / f"analysis-{run_id}", ignore_errors=True)
+def remove_scratch(curated: Location, run_id: str) -> None:
+    store.remove_tree(curated / STAGING_DIR / f"analysis-{run_id}", ignore_errors=True)
 
 
-def run_file(curated: Path, run_id: str, run_date: date) -> Path:
+def run_file(curated: Location, run_id: str, run_date: date) -> Location:
     return curated / RUNS_TABLE / f"run_date={run_date.isoformat()}" / f"{run_id}.parquet"
 
 
-def write_run(curated: Path, frame: pl.DataFrame, run_id: str, run_date: date) -> Path:
-    """Runs are append-only: one file per run, written to a temporary name then renamed."""
+def write_run(curated: Location, frame: pl.DataFrame, run_id: str, run_date: date) -> Location:
+    """Runs are append-only: one file per run, written to a temporary name then renamed (on
+    an object store, put once under its final name)."""
     final = run_file(curated, run_id, run_date)
+    if isinstance(final, ObjectPath):
+        write_frame(frame, final)
+        return final
     staged = curated / STAGING_DIR / f"run-{run_id}.parquet"
     write_frame(frame, staged)
     final.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(staged, final)
-    _fsync_dir(final.parent)
+    store.replace(staged, final)
+    store.sync_dir(final.parent)
     return final

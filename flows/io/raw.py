@@ -2,6 +2,10 @@
 
 Nothing here raises for a bad file: each one comes back as a `Rejected` with a stable
 reason code, so a run always accounts for every file it saw.
+
+The root may be an object-store prefix (`flows.io.store`): the same rules apply to its
+keys, split at `/`, except those about symlinks, which an object store does not have, and
+empty folders, which it cannot hold.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ from datetime import date
 from pathlib import Path
 
 import filetype
+import pyarrow.fs as pafs
 from charset_normalizer import from_bytes
 
 from flows.io.nlp import common_chars
+from flows.io.store import Location, ObjectPath
 from transforms.repair import realign_gb18030
 from transforms.textclean import control_ratio, normalize_newlines, strip_controls
 
@@ -115,8 +121,12 @@ def _rel(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
-def list_raw(raw_root: Path, *, since: date | None = None, until: date | None = None) -> RawListing:
+def list_raw(
+    raw_root: Location, *, since: date | None = None, until: date | None = None
+) -> RawListing:
     """Partitions within [since, until], plus every file the layout itself rules out."""
+    if isinstance(raw_root, ObjectPath):
+        return _list_objects(raw_root, since, until)
     root = raw_root.resolve()
     if not root.is_dir():
         raise FileNotFoundError(f"raw root {raw_root} is not a directory")
@@ -168,6 +178,77 @@ def list_raw(raw_root: Path, *, since: date | None = None, until: date | None = 
             if files:
                 listing.partitions.append(Partition(source, pub_date, tuple(files)))
     # Date-major order: a backfill runs oldest first, and near-duplicates point backwards.
+    listing.partitions.sort(key=lambda p: (p.pub_date, p.source))
+    return listing
+
+
+def _hidden_at(parts: tuple[str, ...]) -> int | None:
+    return next((i for i, part in enumerate(parts) if part.startswith(".")), None)
+
+
+def _list_objects(root: ObjectPath, since: date | None, until: date | None) -> RawListing:
+    """`list_raw` over one listing of every key below the root, folder by folder."""
+    if not root.is_dir():
+        raise FileNotFoundError(f"raw root {root} is not a directory (no key below it)")
+    listing = RawListing()
+    keys = sorted(tuple(name.split("/")) for name in root.files())
+
+    def reject_below(
+        prefix: tuple[str, ...], reason: str, detail: str, source: str | None = None
+    ) -> None:
+        for key in keys:
+            if key[: len(prefix)] == prefix and _hidden_at(key[len(prefix) :]) is None:
+                listing.rejected.append(Rejected("/".join(key), reason, detail, source))
+
+    for source in sorted({key[0] for key in keys}):
+        if source.startswith("."):
+            listing.ignored.append(source)
+            continue
+        below = [key for key in keys if key[0] == source]
+        if (source,) in below:  # an object beside the source folders
+            listing.rejected.append(
+                Rejected(source, "bad_layout", "files belong in <source>/<YYYY-MM-DD>/")
+            )
+        if not SOURCE_SLUG.match(source):
+            detail = f"source {source!r} is not a lowercase slug"
+            for key in below:
+                if len(key) > 1 and _hidden_at(key[1:]) is None:
+                    listing.rejected.append(Rejected("/".join(key), "bad_source", detail))
+            continue
+        for folder in sorted({key[1] for key in below if len(key) > 1}):
+            prefix = (source, folder)
+            if folder.startswith("."):
+                listing.ignored.append("/".join(prefix))
+                continue
+            if prefix in below:
+                listing.rejected.append(
+                    Rejected(
+                        "/".join(prefix),
+                        "bad_layout",
+                        "files belong in <source>/<YYYY-MM-DD>/",
+                        source,
+                    )
+                )
+            pub_date = _folder_date(folder)
+            if pub_date is None:
+                if any(len(key) > 2 and key[:2] == prefix for key in below):
+                    reject_below(prefix, "bad_date", f"folder {folder!r} is not YYYY-MM-DD", source)
+                continue
+            if (since and pub_date < since) or (until and pub_date > until):
+                continue
+            files: list[str] = []
+            ignored: set[str] = set()
+            for key in below:
+                if len(key) < 3 or key[:2] != prefix:
+                    continue
+                hidden = _hidden_at(key[2:])
+                if hidden is None:
+                    files.append("/".join(key))
+                else:  # a hidden folder is noted once, as on disk; a hidden file by itself
+                    ignored.add("/".join(key[: 2 + hidden + 1]))
+            listing.ignored.extend(sorted(ignored))
+            if files:
+                listing.partitions.append(Partition(source, pub_date, tuple(sorted(files))))
     listing.partitions.sort(key=lambda p: (p.pub_date, p.source))
     return listing
 
@@ -249,12 +330,40 @@ def _decode_without_bom(data: bytes) -> tuple[str, str]:
     raise DecodeRejection("decode_error", "not UTF-8, GB18030, Big5 or UTF-16")
 
 
+def _local_size(root: Path, path: Path) -> int | tuple[str, str]:
+    """The size of a regular file inside the root, or why it is not one."""
+    try:
+        if path.is_symlink():
+            try:
+                target = path.resolve(strict=True)
+            except (OSError, RuntimeError) as err:
+                return "unreadable", f"broken or looping symlink: {err}"
+            if not target.is_relative_to(root):
+                return "symlink_outside_root", "link leaves the raw root"
+        info = path.stat()
+    except OSError as err:
+        return "unreadable", f"{type(err).__name__}: {err.strerror or err}"
+    if not stat.S_ISREG(info.st_mode):
+        return "not_regular_file", "not a regular file"
+    return info.st_size
+
+
+def _object_size(path: ObjectPath) -> int | tuple[str, str]:
+    try:
+        info = path.info()
+    except OSError as err:
+        return "unreadable", f"{type(err).__name__}: {err}"
+    if info.type == pafs.FileType.NotFound:
+        return "unreadable", "FileNotFoundError: no such object"
+    if info.type != pafs.FileType.File:
+        return "not_regular_file", "not a regular file"
+    return int(info.size)
+
+
 def read_raw_file(
-    raw_root: Path, rel_path: str, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES
+    raw_root: Location, rel_path: str, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES
 ) -> RawText | Rejected:
     """Read and decode one file of a partition, or say precisely why it cannot be."""
-    root = raw_root.resolve()
-    path = root / rel_path
     parts = Path(rel_path).parts
     source = parts[0]
     pub_date = _folder_date(parts[1]) if len(parts) > 1 else None
@@ -264,29 +373,28 @@ def read_raw_file(
 
     if len(parts) != 3 or ".." in parts or Path(rel_path).is_absolute():
         return reject("bad_layout", "files belong directly in <source>/<YYYY-MM-DD>/")
-    try:
-        if path.is_symlink():
-            try:
-                target = path.resolve(strict=True)
-            except (OSError, RuntimeError) as err:
-                return reject("unreadable", f"broken or looping symlink: {err}")
-            if not target.is_relative_to(root):
-                return reject("symlink_outside_root", "link leaves the raw root")
-        info = path.stat()
-    except OSError as err:
-        return reject("unreadable", f"{type(err).__name__}: {err.strerror or err}")
-    if not stat.S_ISREG(info.st_mode):
-        return reject("not_regular_file", "not a regular file")
+    path: Location
+    if isinstance(raw_root, ObjectPath):
+        path = raw_root / rel_path
+        size = _object_size(path)
+    else:
+        root = raw_root.resolve()
+        path = root / rel_path
+        size = _local_size(root, path)
+    if isinstance(size, tuple):
+        return reject(*size)
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         return reject(
             "unsupported_type", f"suffix {path.suffix or '(none)'!r} is not .txt or .jsonl"
         )
-    if info.st_size > max_bytes:
-        return reject("too_large", f"{info.st_size} bytes exceeds the {max_bytes}-byte limit")
+    if size > max_bytes:
+        return reject("too_large", f"{size} bytes exceeds the {max_bytes}-byte limit")
     try:
         data = path.read_bytes()
     except OSError as err:
-        return reject("unreadable", f"{type(err).__name__}: {err.strerror or err}")
+        return reject(
+            "unreadable", f"{type(err).__name__}: {getattr(err, 'strerror', None) or err}"
+        )
     try:
         text, encoding = decode_bytes(data)
     except DecodeRejection as err:

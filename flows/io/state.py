@@ -4,6 +4,10 @@
 commit as the partition's Parquet files, so the record and the data never disagree. It
 lives with the data, not in Prefect's database, so a new server or machine sees it too.
 Plain JSON, never pickled: nothing read back is executed.
+
+On an object store a raw file's modification time is its Last-Modified, in whole seconds:
+an object overwritten by one of the same size within the same second as the version last
+curated is taken as unchanged (`--force` rebuilds regardless).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import flows
 import schemas
 import transforms
 from flows.io.nlp import DICTIONARY_DIR
+from flows.io.store import Location, ObjectPath, ObjectStat
 
 STATE_DIR = "_state"
 PARTITIONS_DIR = "partitions"
@@ -112,11 +117,11 @@ def current_versions() -> Versions:
     )
 
 
-def state_file(curated: Path, source: str, pub_date: date) -> Path:
+def state_file(curated: Location, source: str, pub_date: date) -> Location:
     return curated / STATE_DIR / PARTITIONS_DIR / source / f"{pub_date.isoformat()}.json"
 
 
-def recorded_partitions(curated: Path) -> set[tuple[str, date]]:
+def recorded_partitions(curated: Location) -> set[tuple[str, date]]:
     """(source, date) of every partition with a state record."""
     found = set()
     for path in (curated / STATE_DIR / PARTITIONS_DIR).glob("*/*.json"):
@@ -127,7 +132,7 @@ def recorded_partitions(curated: Path) -> set[tuple[str, date]]:
     return found
 
 
-def read_state(curated: Path, source: str, pub_date: date) -> PartitionState | None:
+def read_state(curated: Location, source: str, pub_date: date) -> PartitionState | None:
     """The partition's record, or None when there is none or it cannot be trusted."""
     try:
         return PartitionState.from_json(state_file(curated, source, pub_date).read_bytes())
@@ -135,7 +140,7 @@ def read_state(curated: Path, source: str, pub_date: date) -> PartitionState | N
         return None
 
 
-def _sha256(path: Path) -> str:
+def _sha256(path: Location) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -143,8 +148,20 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _object_stats(raw_root: ObjectPath, files: list[str]) -> dict[str, ObjectStat]:
+    """Size and time of each object from one listing per date folder, not a request each."""
+    found: dict[str, ObjectStat] = {}
+    for folder in sorted({"/".join(name.split("/")[:2]) for name in files}):
+        try:
+            below = (raw_root / folder).files()
+        except OSError:
+            continue  # those files get no stamp, so their partition stays stale
+        found.update({f"{folder}/{name}": stat for name, stat in below.items()})
+    return found
+
+
 def stamp_files(
-    raw_root: Path, files: Iterable[str], previous: Mapping[str, FileStamp] | None = None
+    raw_root: Location, files: Iterable[str], previous: Mapping[str, FileStamp] | None = None
 ) -> dict[str, FileStamp]:
     """Hash each file, reusing the last hash when size and modification time are unchanged.
 
@@ -152,11 +169,13 @@ def stamp_files(
     """
     stamps: dict[str, FileStamp] = {}
     previous = previous or {}
+    files = list(files)
+    listed = _object_stats(raw_root, files) if isinstance(raw_root, ObjectPath) else None
     for rel_path in files:
         path = raw_root / rel_path
         try:
-            info = path.stat()
-        except OSError:
+            info = path.stat() if listed is None else listed[rel_path]
+        except (OSError, KeyError):
             stamps[rel_path] = FileStamp(None, -1, -1)
             continue
         old = previous.get(rel_path)
@@ -188,11 +207,11 @@ class BackfillMark:
         ).encode("utf-8")
 
 
-def backfill_file(curated: Path, key: str) -> Path:
+def backfill_file(curated: Location, key: str) -> Location:
     return curated / STATE_DIR / BACKFILLS_DIR / f"{key}.json"
 
 
-def read_backfill(curated: Path, key: str) -> BackfillMark | None:
+def read_backfill(curated: Location, key: str) -> BackfillMark | None:
     try:
         data = json.loads(backfill_file(curated, key).read_bytes())
         return BackfillMark(str(data["key"]), datetime.fromisoformat(data["started_at"]))

@@ -78,3 +78,31 @@ def test_unknown_keys_in_the_file_are_an_error(tmp_path: Path):
 
 def test_retries_back_off_exponentially():
     assert load_settings(retries=3, retry_delay=1.5).retry_delays() == [1.5, 3.0, 6.0]
+
+
+def test_roots_may_be_object_store_urls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.setenv("ZHNEWS_CURATED", "s3://lake/zhnews/curated/")
+    settings = load_settings(raw="s3://lake/zhnews/raw")
+    # Kept as URLs: read as paths they would lose their `//`.
+    assert (settings.raw, settings.curated) == ("s3://lake/zhnews/raw", "s3://lake/zhnews/curated")
+    rows = {name: (value, origin) for name, value, origin in describe(settings, {"raw"})}
+    assert rows["raw"] == ("s3://lake/zhnews/raw", "flag")
+    assert rows["curated"] == ("s3://lake/zhnews/curated", "env ZHNEWS_CURATED")
+
+    monkeypatch.delenv("ZHNEWS_CURATED")
+    (tmp_path / "zhnews.toml").write_text('curated = "s3://archive/curated"\n', encoding="utf-8")
+    assert load_settings().curated == "s3://archive/curated"
+    assert load_settings(curated="relative/curated").curated == Path("relative/curated")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("gs://lake/raw", "not supported"),
+        ("s3://AKIA:secret@lake/raw", "credentials do not belong in the URL"),
+        ("s3://", "no bucket"),
+    ],
+)
+def test_root_urls_the_pipeline_cannot_use_are_refused(value: str, message: str):
+    with pytest.raises(ValidationError, match=message):
+        load_settings(raw=value)
