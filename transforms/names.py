@@ -109,10 +109,17 @@ def _gazetteer_mentions(
 ) -> dict[int, tuple[int, str]]:
     """Longest gazetteer name starting at each token: {first token: (tokens, type)}."""
     found: dict[int, tuple[int, str]] = {}
+    if not gazetteer:
+        return found
+    # Most tokens start no listed name: rule them out by first character and length.
+    firsts = {name[0] for name in gazetteer if name}
+    longest = max(map(len, gazetteer))
     for i, tok in enumerate(tokens):
+        if text[tok.start] not in firsts:
+            continue
         for n in range(min(_MAX_GAZETTEER_TOKENS, len(tokens) - i), 0, -1):
             last = tokens[i + n - 1]
-            if last.sentence_idx != tok.sentence_idx:
+            if last.sentence_idx != tok.sentence_idx or last.end - tok.start > longest:
                 continue
             entity_type = gazetteer.get(text[tok.start : last.end])
             if entity_type is not None:

@@ -170,6 +170,13 @@ class _Columns:
         for name, values in columns.items():
             values.append(row[name])
 
+    def extend(self, table: str, **columns: list[object]) -> None:
+        """Many rows at once, column by column (the tokens of an article)."""
+        if set(columns) != set(self.data[table]):
+            raise KeyError(f"{table}: columns {sorted(columns)} != {sorted(self.data[table])}")
+        for name, values in self.data[table].items():
+            values.extend(columns[name])
+
     def frames(self) -> dict[str, pl.DataFrame]:
         return {
             table: pl.DataFrame(cols, schema=TABLE_DTYPES[table])
@@ -210,17 +217,17 @@ def _add_article(cols: _Columns, art: SourceArticle, *, run_id: str, nlp: NlpMod
         )
 
     tokens = tokenize(text, sentences, tagger=nlp.tagger)
-    for idx, t in enumerate(tokens):
-        cols.add(
-            "tokens",
-            **key,
-            sentence_idx=t.sentence_idx,
-            token_idx=idx,
-            token=t.token,
-            pos=t.pos,
-            start=t.start,
-            end=t.end,
-        )
+    cols.extend(
+        "tokens",
+        article_id=[art.article_id] * len(tokens),
+        pub_date=[art.pub_date] * len(tokens),
+        sentence_idx=[t.sentence_idx for t in tokens],
+        token_idx=list(range(len(tokens))),
+        token=[t.token for t in tokens],
+        pos=[t.pos for t in tokens],
+        start=[t.start for t in tokens],
+        end=[t.end for t in tokens],
+    )
 
     for idx, e in enumerate(
         extract_entities(

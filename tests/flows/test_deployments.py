@@ -13,11 +13,13 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from filelock import FileLock
 from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_API_URL
 
+from flows import pipeline
 from tests.conftest import SAMPLE_PAGE
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -121,18 +123,34 @@ def test_serve_registers_both_deployments_and_runs_a_backfill(
 
 def test_two_runs_on_one_curated_root_take_turns(raw: Path, tmp_path: Path):
     curated = tmp_path / "curated"
+    curated.mkdir()
     command = [str(ZHNEWS), "run", "--raw", str(raw), "--curated", str(curated), "--force"]
     env = _env(tmp_path)
-    runs = [
-        subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        for _ in range(2)
-    ]
-    outputs = [process.communicate(timeout=600)[0] for process in runs]
+    logs = [tmp_path / f"run-{i}.log" for i in range(2)]
+    # Hold the curated root's lock until both runs wait for it, whatever their speed.
+    held = FileLock(str(curated / pipeline.LOCK_FILE))
+    held.acquire()
+    try:
+        runs = []
+        for log in logs:
+            with log.open("w") as out:
+                runs.append(
+                    subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+                )
+        deadline = time.monotonic() + 600
+        while not all("another run holds" in log.read_text() for log in logs):
+            assert time.monotonic() < deadline, [log.read_text() for log in logs]
+            assert all(process.poll() is None for process in runs), [
+                log.read_text() for log in logs
+            ]
+            time.sleep(0.5)
+    finally:
+        held.release()
+    for process in runs:
+        process.wait(timeout=600)
+    outputs = [log.read_text() for log in logs]
 
     assert [process.returncode for process in runs] == [0, 0], outputs
-    assert any("another run holds" in output for output in outputs), outputs
     articles = pl.read_parquet(curated / "articles", hive_partitioning=True)
     assert articles.height == 4
     assert articles["article_id"].is_unique().all()
