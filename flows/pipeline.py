@@ -16,11 +16,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from importlib import metadata
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import polars as pl
 from filelock import FileLock, Timeout
-from prefect import Flow, flow, get_run_logger, task
+from prefect import Flow, Task, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
@@ -75,6 +75,9 @@ VERSIONED_PACKAGES = (
     "charset-normalizer",
 )
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 
 class CuratedRootLocked(RuntimeError):
     """Another run kept the curated root for longer than this run would wait."""
@@ -99,6 +102,10 @@ class Job:
 
     def retry_delays(self) -> list[float]:
         return backoff(self.retries, self.retry_delay)
+
+    def retrying(self, work: Task[P, R]) -> Task[P, R]:
+        """`work` with this job's retries and backoff."""
+        return work.with_options(retries=self.retries, retry_delay_seconds=self.retry_delays())
 
 
 @dataclass
@@ -378,13 +385,27 @@ def _fail_partition(summary: RunSummary, item: Planned, message: str) -> None:
     get_run_logger().error("partition failed after retries, old data kept: %s", message)
 
 
+def _record(
+    summary: RunSummary,
+    item: Planned,
+    state: State[PartitionReport],
+    since: datetime | None = None,
+) -> None:
+    """A partition's outcome in the summary; `since`: its seconds count from then."""
+    if not state.is_completed():
+        _fail_partition(summary, item, str(state.message))
+        return
+    result = state.result()
+    if since is not None:
+        result.seconds = (datetime.now(UTC) - since).total_seconds()
+    summary.add(result, item.reason)
+
+
 def _curate_planned(plan: Plan, summary: RunSummary, job: Job, versions: Versions) -> None:
     if job.scale.parallel and plan.todo:
         _curate_in_workers(plan, summary, job, versions)
         return
-    curate = curate_partition_task.with_options(
-        retries=job.retries, retry_delay_seconds=job.retry_delays()
-    )
+    curate = job.retrying(curate_partition_task)
     todo = plan.todo
     with RunProgress(len(todo), PROGRESS_KEY, f"{summary.flow_name}: partitions curated") as bar:
         for item in todo:
@@ -402,10 +423,7 @@ def _curate_planned(plan: Plan, summary: RunSummary, job: Job, versions: Version
                 return_state=True,
             )
             bar.advance(f"{part.source}/{part.pub_date}")
-            if state.is_completed():
-                summary.add(state.result(), item.reason)
-            else:
-                _fail_partition(summary, item, str(state.message))
+            _record(summary, item, state)
 
 
 def _await_analyses(futures: Sequence[PrefectFuture[FileAnalysis]]) -> list[State]:
@@ -419,12 +437,8 @@ def _curate_in_workers(plan: Plan, summary: RunSummary, job: Job, versions: Vers
     """Every file of every stale partition is analysed by the workers at once; partitions
     are then finished here one by one, in plan order, as their files come back."""
     logger = get_run_logger()
-    analyse = analyse_file_task.with_options(
-        retries=job.retries, retry_delay_seconds=job.retry_delays()
-    )
-    finish = finish_partition_task.with_options(
-        retries=job.retries, retry_delay_seconds=job.retry_delays()
-    )
+    analyse = job.retrying(analyse_file_task)
+    finish = job.retrying(finish_partition_task)
     todo = plan.todo
     logger.info("analysing %d partitions on %s", len(todo), job.scale.describe())
     with (
@@ -473,13 +487,8 @@ def _curate_in_workers(plan: Plan, summary: RunSummary, job: Job, versions: Vers
                     return_state=True,
                 )
                 bar.advance(f"{part.source}/{part.pub_date}")
-                if state.is_completed():
-                    result = state.result()
-                    # The report's seconds: analysis overlapped; count from when it was awaited.
-                    result.seconds = (datetime.now(UTC) - started).total_seconds()
-                    summary.add(result, item.reason)
-                else:
-                    _fail_partition(summary, item, str(state.message))
+                # The report's seconds: analysis overlapped; count from when it was awaited.
+                _record(summary, item, state, since=started)
         finally:
             parquet.remove_scratch(store.location(job.curated_root), summary.run_id)
 

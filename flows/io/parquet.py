@@ -32,12 +32,15 @@ import os
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
 from flows.io import store
 from flows.io.store import Location, ObjectPath
+
+if TYPE_CHECKING:
+    from polars._typing import ParquetCompression
 
 PARTITION_COLUMN = "pub_date"
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
@@ -45,7 +48,7 @@ UNDATED_FILE = "_undated"
 STAGING_DIR = "_staging"
 JOURNAL_DIR = "_journal"
 RUNS_TABLE = "runs"
-COMPRESSION: Final = "zstd"
+COMPRESSION: Final[ParquetCompression] = "zstd"
 
 
 def partition_dir(curated: Location, table: str, pub_date: date | None) -> Location:
@@ -62,18 +65,32 @@ def _parts(path: Location) -> tuple[str, ...]:
     return path.parts
 
 
-def write_frame(frame: pl.DataFrame, path: Location) -> None:
-    """Write one Parquet file durably; the partition column lives in the path only."""
-    frame = frame.drop(PARTITION_COLUMN, strict=False)
+def _write_parquet(
+    frame: pl.DataFrame,
+    path: Location,
+    *,
+    compression: ParquetCompression,
+    statistics: bool,
+    durable: bool,
+) -> None:
+    """One Parquet file: a single PUT on an object store, else a local file (fsynced when
+    `durable`)."""
     if isinstance(path, ObjectPath):
         data = io.BytesIO()
-        frame.write_parquet(data, compression=COMPRESSION, statistics=True)
+        frame.write_parquet(data, compression=compression, statistics=statistics)
         path.write_bytes(data.getvalue())
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.write_parquet(path, compression=COMPRESSION, statistics=True)
-    with path.open("rb+") as fh:
-        os.fsync(fh.fileno())
+    frame.write_parquet(path, compression=compression, statistics=statistics)
+    if durable:
+        with path.open("rb+") as fh:
+            os.fsync(fh.fileno())
+
+
+def write_frame(frame: pl.DataFrame, path: Location) -> None:
+    """Write one Parquet file durably; the partition column lives in the path only."""
+    frame = frame.drop(PARTITION_COLUMN, strict=False)
+    _write_parquet(frame, path, compression=COMPRESSION, statistics=True, durable=True)
 
 
 def write_bytes(data: bytes, path: Location) -> None:
@@ -241,13 +258,7 @@ def write_scratch(frames: Mapping[str, pl.DataFrame], folder: Location) -> None:
     """Intermediate frames, kept with their columns exactly (pub_date included)."""
     for name, frame in frames.items():
         path = folder / f"{name}.parquet"
-        if isinstance(path, ObjectPath):
-            data = io.BytesIO()
-            frame.write_parquet(data, compression="lz4", statistics=False)
-            path.write_bytes(data.getvalue())
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            frame.write_parquet(path, compression="lz4", statistics=False)
+        _write_parquet(frame, path, compression="lz4", statistics=False, durable=False)
 
 
 def read_scratch(folder: Location) -> dict[str, pl.DataFrame]:
