@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import subprocess
@@ -184,6 +185,19 @@ LockTimeoutOption = Annotated[
 ]
 
 
+@contextlib.contextmanager
+def _start_up() -> Any:
+    """No cyclic collection while Prefect, polars and pandera are imported and the
+    dictionaries loaded: those objects live as long as the run, so full collections over
+    them free nothing. Frozen afterwards, so the run's own collections skip them too."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
 def _execute(run: Any, flags: dict[str, Any], **parameters: Any) -> None:
     """Run a flow in this process and exit with 0 (done), 1 (partial) or 2 (failed)."""
     started = time.perf_counter()
@@ -213,10 +227,11 @@ def _execute(run: Any, flags: dict[str, Any], **parameters: Any) -> None:
         from flows.stage_times import install_from_env
 
         install_from_env()  # only with ZHNEWS_STAGE_TIMES set (the throughput benchmark)
-        from flows import pipeline
-        from flows.io.nlp import load_models
+        with _start_up():
+            from flows import pipeline
+            from flows.io.nlp import load_models
 
-        load_models()
+            load_models()
         try:
             if server is not None:
                 server.wait_ready()

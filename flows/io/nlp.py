@@ -10,7 +10,6 @@ from pathlib import Path
 
 import jieba
 import jieba.posseg
-from jieba.analyse.tfidf import DEFAULT_IDF, IDFLoader
 
 from flows.io.posseg import FastPOSTokenizer
 from transforms.tables import NlpModels
@@ -21,6 +20,8 @@ STOPWORDS = DICTIONARY_DIR / "stopwords.txt"
 PLACES = DICTIONARY_DIR / "places.txt"
 SURNAMES = DICTIONARY_DIR / "surnames.txt"
 GAZETTEER = DICTIONARY_DIR / "gazetteer.txt"
+# jieba's IDF table, read here: importing `jieba.analyse` would load it a second time.
+JIEBA_IDF = Path(jieba.__file__).with_name("analyse") / "idf.txt"
 
 
 # Four-character compounds of these tags are split when both halves are common words
@@ -116,6 +117,16 @@ def read_word_list(path: Path) -> frozenset[str]:
     return frozenset(w for line in lines if not line.startswith("#") for w in line.split())
 
 
+def read_idf(path: Path) -> tuple[dict[str, float], float]:
+    """`word idf` per line, and the median IDF (what jieba gives a word it has not seen);
+    the same table and median as jieba's `IDFLoader`."""
+    fields = path.read_text(encoding="utf-8").split()
+    if len(fields) % 2:
+        raise ValueError(f"{path}: expected `word idf` pairs")
+    idf = dict(zip(fields[0::2], map(float, fields[1::2]), strict=True))
+    return idf, sorted(idf.values())[len(idf) // 2]
+
+
 def read_gazetteer(path: Path) -> dict[str, str]:
     """`name TYPE` per line; lines starting with # are comments."""
     names = {}
@@ -136,7 +147,7 @@ def load_models(
 ) -> NlpModels:
     """Build the models once per process; every partition in that process reuses them."""
     jieba.setLogLevel(logging.WARNING)
-    idf, median = IDFLoader(DEFAULT_IDF).get_idf()
+    idf, median = read_idf(JIEBA_IDF)
     return NlpModels(
         tagger=JiebaTagger(user_dict),
         idf=idf,

@@ -83,3 +83,14 @@ def test_control_ratio_counts_invisible_and_replacement_chars(text: str, ratio: 
 )
 def test_clean_text_normalises_before_stripping(raw: str, expected: str) -> None:
     assert clean_text(raw) == expected
+
+
+def test_stray_controls_are_unicodes_controls_surrogates_and_bom() -> None:
+    """The character class is spelled as ranges; it must say what Unicode says."""
+    import unicodedata
+
+    kept = "\n\t"
+    for code in range(0x110000):
+        ch = chr(code)
+        stray = ch not in kept and (unicodedata.category(ch) in ("Cc", "Cs") or ch == "\ufeff")
+        assert (strip_controls(f"a{ch}b") == "ab") is stray, hex(code)
