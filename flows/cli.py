@@ -38,7 +38,7 @@ def _quiet_defaults() -> None:
 
 _quiet_defaults()
 
-from flows.io.store import absolute, location  # noqa: E402
+from flows.io.store import absolute, check_writable, location  # noqa: E402
 from flows.settings import CONFIG_ENV, Settings, describe, load_settings  # noqa: E402
 
 
@@ -217,6 +217,11 @@ def _execute(run: Any, flags: dict[str, Any], **parameters: Any) -> None:
         if not raw_found:
             typer.echo(f"error: raw root {settings.raw} is not a directory", err=True)
             raise typer.Exit(EXIT_FAILED)
+        try:
+            check_writable(location(settings.curated))
+        except OSError as err:
+            typer.echo(f"error: {err.strerror or err}", err=True)
+            raise typer.Exit(EXIT_FAILED) from err
         from flows.runners import Scale
 
         try:

@@ -538,6 +538,7 @@ def _execute(flow_name: str, job: Job) -> State | dict[str, object]:
     summary = RunSummary(run_id, flow_name=flow_name)
     curated = store.location(job.curated_root)
     store.make_root(curated)
+    store.check_writable(curated)
     # Beside a local root; for an object-store root, in this machine's cache folder only.
     lock = FileLock(str(store.lock_file(curated, LOCK_FILE)))
     if not _acquire(lock, job.lock_timeout):

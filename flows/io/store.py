@@ -23,6 +23,7 @@ import hashlib
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -285,6 +286,26 @@ def make_root(root: Location) -> None:
         raise FileNotFoundError(
             f"bucket {bucket} does not exist (or these credentials cannot see it)"
         )
+
+
+class RootNotWritable(OSError):
+    """The curated root refuses writes: a read-only mount, missing permissions, a full disk."""
+
+
+def check_writable(root: Location) -> None:
+    """Fail before any work when a local root cannot take a new file, with the reason; an
+    object store answers only when written to, so its roots are not probed."""
+    if not isinstance(root, Path):
+        return
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(prefix=".zhnews-probe-", dir=root)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as err:
+        raise RootNotWritable(
+            err.errno, f"curated root {root} is not writable: {err.strerror or err}"
+        ) from err
 
 
 def write_durably(path: Location, data: bytes) -> None:
