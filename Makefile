@@ -13,7 +13,7 @@ export UV_COMPILE_BYTECODE := 1
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install run server serve config test check lint format clean eval eval-pages eval-dedupe bench
+.PHONY: install run server serve config test check lint format clean eval eval-pages eval-dedupe bench docs
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -37,6 +37,9 @@ serve: install  ## register and serve the nightly and backfill deployments (need
 
 config: install  ## print the effective settings and where each comes from
 	$(UV) run --locked zhnews config
+
+docs: install  ## write docs/DATASETS.md, the data dictionary, from the pandera models
+	$(UV) run --locked python -m flows.datasets_doc
 
 lint: install  ## ruff and mypy on the code
 	$(UV) run --locked ruff check .

@@ -46,7 +46,9 @@ def _same(table: str, *columns: str, note: str = "") -> Join:
 
 
 def _about(key: tuple[str, ...], *joins: Join) -> dict[str, object]:
-    """A model's `Config.metadata`: the columns that name one row, and its joins."""
+    """A model's `Config.metadata`: the columns that name one row, and its joins to the
+    tables its rows point at (each join is named once, on the side that holds the
+    reference)."""
     return {"key": key, "joins": joins}
 
 
@@ -149,7 +151,6 @@ class Articles(pa.DataFrameModel):
         strict = True
         metadata = _about(
             ("article_id",),
-            _same("paragraphs", "article_id"),
             Join("articles", (("duplicate_of", "article_id"),), "the original it repeats"),
             _same("runs", "run_id"),
             _same("doc_freq", "source", "pub_date", note="the partition's word counts"),
@@ -364,7 +365,7 @@ class DocFreq(pa.DataFrameModel):
 
     class Config:
         strict = True
-        metadata = _about(("source", "pub_date", "word"), _same("articles", "source", "pub_date"))
+        metadata = _about(("source", "pub_date", "word"))
 
 
 class Quarantine(pa.DataFrameModel):
