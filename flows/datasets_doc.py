@@ -242,13 +242,16 @@ def _layout_text(table: str, layout: TableLayout) -> list[str]:
         lines.append("- rows sorted by " + ", ".join(f"`{c}`" for c in layout.sort_by))
     if layout.group_by == "article_id":
         lines.append(
-            f"- row groups of {layout.group_values} whole articles (at most "
-            f"{layout.max_group_rows:,} rows): a filter on `article_id` reads one group per file"
+            f"- row groups of whole articles, each {layout.min_group_rows:,} rows or more "
+            f"(at most {layout.max_group_rows:,}): in a day with more rows than that, a "
+            "filter on `article_id` reads one group"
         )
     elif layout.group_by:
         lines.append(
-            f"- one row group per `{layout.group_by}` (at most {layout.max_group_rows:,} rows): "
-            f"a filter on `{layout.group_by}` reads only its groups"
+            f"- row groups of whole `{layout.group_by}` values, each "
+            f"{layout.min_group_rows:,} rows or more (at most {layout.max_group_rows:,}): in a "
+            f"day with more rows than that, a filter on `{layout.group_by}` reads only the "
+            "groups holding it"
         )
     elif table != RUNS_TABLE:
         lines.append(f"- row groups of at most {layout.max_group_rows:,} rows")

@@ -15,7 +15,7 @@ from rich.table import Table
 from flows.io import catalog
 from flows.io.catalog import Root
 from flows.io.parquet import RUNS_TABLE, UNDATED_FILE
-from flows.io.sql import connect
+from flows.io.sql import connect, tables_in
 
 Format = Literal["table", "csv", "json", "jsonl"]
 FORMATS: tuple[Format, ...] = ("table", "csv", "json", "jsonl")
@@ -25,7 +25,7 @@ CELL_CHARS = 60
 def run_query(sql: str, root: Root = None) -> pl.DataFrame | None:
     """The result of one SQL statement over every table's view (None when DuckDB gives no
     relation back)."""
-    con = connect(root)
+    con = connect(root, tables=tables_in(sql))
     try:
         relation = con.sql(sql)
         return None if relation is None else relation.pl()

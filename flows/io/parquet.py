@@ -67,20 +67,22 @@ class TableLayout:
     """How one table's rows sit in a file: the order, where row groups end, and which
     columns carry Bloom filters.
 
-    A row group ends when `group_by` has taken `group_values` distinct values (a run of
-    whole articles, or one entity type), or at `max_group_rows` rows, whichever comes
-    first; without `group_by`, every `max_group_rows` rows. Readers skip a row group when
-    its min/max statistics, or a Bloom filter (DuckDB reads them), rule out their filter.
-    `delta` columns are integers that climb along the order (offsets, indexes): stored as
-    differences, they take a fraction of the space a dictionary would. `unindexed` columns
-    (bodies, signatures, reports) get no min/max statistics: nobody filters on a range of
-    them, and each row group's footer would carry two whole texts.
+    A row group ends at the first change of `group_by` (another article, another entity
+    type) once it holds `min_group_rows` rows, and at `max_group_rows` in any case; so an
+    article's rows are never split between groups, a small file is one group, and a big
+    one is cut where filters on `group_by` can skip whole groups. Readers skip a row group
+    when its min/max statistics, or a Bloom filter (DuckDB reads them), rule out their
+    filter. `delta` columns are integers that climb along the order (offsets, indexes):
+    stored as differences, they take a fraction of the space a dictionary would.
+    `unindexed` columns (bodies, signatures, reports) get no min/max statistics and no
+    dictionary: nobody filters on a range of them, each row group's footer would carry two
+    whole texts, and a dictionary of unique texts is only the texts again.
     """
 
     sort_by: tuple[str, ...] = ()
     group_by: str | None = None
-    group_values: int = 1
-    max_group_rows: int = 65_536
+    min_group_rows: int = 1
+    max_group_rows: int = 131_072
     bloom: tuple[str, ...] = ()
     delta: tuple[str, ...] = ()
     unindexed: tuple[str, ...] = ()
@@ -92,17 +94,16 @@ class TableLayout:
 
 def _by_article(
     *sort_by: str,
-    articles: int,
+    rows: int,
     bloom: tuple[str, ...] = ("article_id",),
     delta: tuple[str, ...] = (),
     unindexed: tuple[str, ...] = (),
 ) -> TableLayout:
-    """Rows in article_id order, `articles` whole articles per row group: an article's
-    rows are never split between two."""
+    """Rows in article_id order, in row groups of whole articles, `rows` rows or more."""
     return TableLayout(
         ("article_id", *sort_by),
         "article_id",
-        articles,
+        rows,
         bloom=bloom,
         delta=delta,
         unindexed=unindexed,
@@ -111,26 +112,30 @@ def _by_article(
 
 # Every curated table's layout; the date is the partition folder. Sorting on a unique key
 # keeps every file the same bytes for the same rows, whatever order they were built in.
-# Row groups of whole articles, sized so a group holds a few hundred KB (a lookup by
-# article_id reads one group of a busy day's file, and groups keep their compression).
+# Row groups of a few hundred KB to a few MB: a busy day's file has several, so a lookup
+# by article_id or entity type reads a part of it, while an ordinary day's file, a few
+# thousand rows, stays one group (each group costs readers footer entries, and DuckDB a
+# task, whether it is read or skipped).
 LAYOUTS: Final[Mapping[str, TableLayout]] = {
-    "articles": _by_article(articles=32, unindexed=("text", "minhash")),
+    "articles": _by_article(rows=64, unindexed=("text", "minhash")),
     "paragraphs": _by_article(
-        "paragraph_idx", articles=128, delta=("paragraph_idx",), unindexed=("text", "raw_lines")
+        "paragraph_idx", rows=8_192, delta=("paragraph_idx",), unindexed=("text", "raw_lines")
     ),
     "sentences": _by_article(
-        "sentence_idx", articles=128, delta=("sentence_idx", "start", "end"), unindexed=("text",)
+        "sentence_idx", rows=8_192, delta=("sentence_idx", "start", "end"), unindexed=("text",)
     ),
-    "tokens": _by_article("token_idx", articles=32, delta=("token_idx", "start", "end")),
-    # One entity type per row group: "one day's ORG" reads the ORG group alone; "one
-    # ticker" reads the TICKER groups, and a Bloom filter tells which of them hold it.
+    "tokens": _by_article("token_idx", rows=32_768, delta=("token_idx", "start", "end")),
+    # Entity types in their own groups once a day has enough of them: "one day's ORG"
+    # reads the group holding ORG; "one ticker" the one holding TICKER, and its Bloom
+    # filter says whether the ticker is there at all.
     "entities": TableLayout(
         ("entity_type", "article_id", "entity_idx"),
         "entity_type",
+        2_048,
         bloom=("normalized", "article_id"),
         delta=("entity_idx", "start", "end"),
     ),
-    "keywords": _by_article("method", "rank", articles=256, bloom=("article_id", "keyword")),
+    "keywords": _by_article("method", "rank", rows=8_192, bloom=("article_id", "keyword")),
     "doc_freq": TableLayout(("word",), max_group_rows=8_192, bloom=("word",)),
     "quarantine": TableLayout(("raw_path", "record", "reason", "detail"), unindexed=("detail",)),
     "runs": TableLayout(
@@ -186,13 +191,18 @@ def row_groups(frame: pl.DataFrame, layout: TableLayout) -> list[tuple[int, int]
     if frame.is_empty():
         return []
     if layout.group_by is None:
-        starts = list(range(0, frame.height, layout.max_group_rows))
+        ends = [frame.height]
     else:
-        group = frame[layout.group_by].rle_id() // layout.group_values
-        starts = group.diff().fill_null(1).ne(0).arg_true().to_list()
-    bounds = [*starts, frame.height]
+        ends, size = [], 0
+        for run in frame[layout.group_by].rle().struct.field("len").to_list():
+            size += run
+            if size >= layout.min_group_rows:
+                ends.append((ends[-1] if ends else 0) + size)
+                size = 0
+        if size:
+            ends.append(frame.height)
     groups = []
-    for start, end in itertools.pairwise(bounds):
+    for start, end in itertools.pairwise([0, *ends]):
         for offset in range(start, end, layout.max_group_rows):
             groups.append((offset, min(layout.max_group_rows, end - offset)))
     return groups
@@ -223,7 +233,10 @@ def encode_parquet(frame: pl.DataFrame, layout: TableLayout) -> bytes:
         table.schema,
         compression=COMPRESSION,
         compression_level=COMPRESSION_LEVEL,
-        use_dictionary=[c for c in table.column_names if c not in layout.delta],
+        # Texts are unique: a dictionary of them is the texts again, and slower to read.
+        use_dictionary=[
+            c for c in table.column_names if c not in layout.delta and c not in layout.unindexed
+        ],
         column_encoding=dict.fromkeys(layout.delta, "DELTA_BINARY_PACKED") or None,
         write_statistics=[c for c in table.column_names if c not in layout.unindexed],
         sorting_columns=pq.SortingColumn.from_ordering(

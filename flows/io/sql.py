@@ -12,11 +12,20 @@ files listed when the connection was made, through the same connection the pipel
 Every view has the model's columns and types, in the model's order, whatever the files
 hold: a column added later reads as NULL in older partitions (or everywhere, before any
 file has it), and a table without files is an empty view rather than a missing one.
+
+Files written by different releases can hold different columns, and DuckDB reads those
+right only by matching every file's columns by name (`union_by_name`), which opens every
+file's footer at every query, even one that reads a single day. So the columns of each
+file are looked at once, when the view is made: when they are the same in all files (the
+usual case: a new release rewrites every partition), the view reads them plainly and a
+one-day query opens one day's files. A view made before files with other columns appear
+keeps the columns it was made with; connect again to see them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +33,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from flows.io.catalog import (
     TABLES,
@@ -69,23 +79,33 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def connect(root: Root = None, *, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with one view per curated table."""
+def connect(
+    root: Root = None, *, tables: Iterable[str] = TABLES, database: str = ":memory:"
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with a view for each of `tables` (every curated table)."""
     where = curated_root(root)
     con = duckdb.connect(database)
-    for table in TABLES:
+    for table in tables:
         register_view(con, table, where)
     return con
 
 
+def tables_in(sql: str) -> tuple[str, ...]:
+    """The curated tables whose names appear in a statement as words (SQL names are not
+    case-sensitive), so that a one-off query makes only the views it may read; a word that
+    only looks like a table costs one view more, never a missing one."""
+    words = {word.lower() for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", sql)}
+    return tuple(t for t in TABLES if t in words)
+
+
 def register_view(con: duckdb.DuckDBPyConnection, table: str, root: Location) -> None:
     schema = table_schema(table)
-    source = _source(con, table, root)
-    if source is None:
+    found = _source(con, table, root)
+    if found is None:
         columns = [f"CAST(NULL AS {sql_type(t)}) AS {quote(c)}" for c, t in schema.items()]
         body = f"SELECT {', '.join(columns)} WHERE false"
     else:
-        present = {row[0] for row in con.sql(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+        source, present = found
         columns = [
             quote(c) if c in present else f"CAST(NULL AS {sql_type(t)}) AS {quote(c)}"
             for c, t in schema.items()
@@ -94,21 +114,27 @@ def register_view(con: duckdb.DuckDBPyConnection, table: str, root: Location) ->
     con.execute(f"CREATE OR REPLACE VIEW {quote(table)} AS {body}")
 
 
-def _source(con: duckdb.DuckDBPyConnection, table: str, root: Location) -> str | None:
-    """What a view selects from, or None when the table has no file yet."""
+def _source(
+    con: duckdb.DuckDBPyConnection, table: str, root: Location
+) -> tuple[str, set[str]] | None:
+    """What a view selects from and the columns it finds there, or None when the table
+    has no file yet."""
     files = list_files(table, root)
     if not files:
         return None
     column = partition_column(table)
     if isinstance(root, Path):
+        layouts = {tuple(pq.read_schema(f.path).names) for f in files}
         pattern = str(root.resolve() / table / f"{column}=*" / "*.parquet")
-        return (
-            f"read_parquet({literal(pattern)}, hive_partitioning = true, "
-            f"union_by_name = true, hive_types = {{{literal(column)}: DATE}})"
+        by_name = "union_by_name = true, " if len(layouts) > 1 else ""
+        source = (
+            f"read_parquet({literal(pattern)}, hive_partitioning = true, {by_name}"
+            f"hive_types = {{{literal(column)}: DATE}})"
         )
+        return source, {name for names in layouts for name in names} | {column}
     name = f"_{table}_files"
     con.register(name, _dataset(table, root, [f.path for f in files]))
-    return quote(name)
+    return quote(name), set(table_schema(table))
 
 
 def _dataset(table: str, root: ObjectPath, paths: list[Location]) -> ds.Dataset:

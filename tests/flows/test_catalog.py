@@ -148,6 +148,10 @@ def test_a_nullable_column_added_later_reads_as_null_in_older_partitions(
     assert sorted(read.filter(pl.col("sentiment").is_not_null())["sentiment"]) == [-0.2, 0.8]
 
     con = connect(root)
+    assert (
+        "union_by_name = true"
+        in con.sql("SELECT sql FROM duckdb_views() WHERE view_name = 'articles'").fetchall()[0][0]
+    )
     rows = con.sql(
         "SELECT pub_date, count(sentiment), count(*) FROM articles GROUP BY ALL ORDER BY 1"
     ).fetchall()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from datetime import date
@@ -567,15 +568,36 @@ def test_layouts_leave_the_rows_unchanged_and_in_key_order(
         ), table
 
 
+def _busy_day(curated: Path, table: str, frame: pl.DataFrame, min_rows: int) -> Path:
+    """The table's file as a day with many more rows would have it: the layout's groups,
+    with the group size the test's few articles can fill."""
+    from dataclasses import replace
+
+    layout = replace(parquet.LAYOUTS[table], min_group_rows=min_rows)
+    target = partition_file(curated, table, JUNE_15, "cbn")
+    assert isinstance(target, Path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(parquet.encode_parquet(frame.drop("pub_date"), layout))
+    return target
+
+
+def test_an_ordinary_day_is_one_row_group_per_file(
+    curated: Path, news_tables: dict[str, pl.DataFrame]
+) -> None:
+    targets = parquet.partition_files(curated, news_tables, "cbn", JUNE_15)
+    commit(curated, {targets[t]: frame for t, frame in news_tables.items()})
+    for table in news_tables:
+        assert len(_groups(targets[table])) == 1, table
+
+
 def test_article_tables_keep_whole_articles_in_each_row_group(
     curated: Path, news_tables: dict[str, pl.DataFrame]
 ) -> None:
-    target = partition_file(curated, "tokens", JUNE_15, "cbn")
-    commit(curated, {target: news_tables["tokens"]})
+    target = _busy_day(curated, "tokens", news_tables["tokens"], min_rows=300)
     groups = _groups(target)
     tokens = read_file(target)
 
-    assert len(groups) == 2  # 32 articles, then 8
+    assert len(groups) > 2
     ranges = []
     offset = 0
     for group in groups:
@@ -586,24 +608,32 @@ def test_article_tables_keep_whole_articles_in_each_row_group(
         ranges.append((stats.min, stats.max))
         assert _column(group, "article_id").bloom_filter_offset is not None
         assert _column(group, "start").encodings.count("DELTA_BINARY_PACKED") == 1
-    assert ids.n_unique() == 8
-    assert ranges[0][1] < ranges[1][0]  # an article's rows never straddle two groups
+    assert all(g.num_rows >= 300 for g in groups[:-1])
+    # An article's rows never straddle two groups: the ranges follow each other.
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(ranges))
 
 
-def test_entities_have_one_type_per_row_group(
+def test_entity_types_are_never_split_between_row_groups(
     curated: Path, news_tables: dict[str, pl.DataFrame]
 ) -> None:
-    target = partition_file(curated, "entities", JUNE_15, "cbn")
-    commit(curated, {target: news_tables["entities"]})
-
+    entities = news_tables["entities"]
+    one_each = _groups(_busy_day(curated, "entities", entities, min_rows=1))
     types = []
-    for group in _groups(target):
+    for group in one_each:
         stats = _column(group, "entity_type").statistics
         assert stats.min == stats.max
         types.append(stats.min)
         assert _column(group, "normalized").bloom_filter_offset is not None
-    assert types == sorted(set(news_tables["entities"]["entity_type"]))
+    assert types == sorted(set(entities["entity_type"]))
     assert "TICKER" in types and "MONEY" in types
+
+    several = _groups(_busy_day(curated, "entities", entities, min_rows=40))
+    assert 1 < len(several) < len(one_each)
+    bounds = [
+        (_column(g, "entity_type").statistics.min, _column(g, "entity_type").statistics.max)
+        for g in several
+    ]
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(bounds))
 
 
 def test_row_group_statistics_let_readers_skip_what_a_filter_rules_out(
@@ -612,24 +642,22 @@ def test_row_group_statistics_let_readers_skip_what_a_filter_rules_out(
     import duckdb
     import pyarrow.dataset as ds
 
-    targets = parquet.partition_files(curated, ("entities", "tokens"), "cbn", JUNE_15)
-    commit(curated, {targets[t]: news_tables[t] for t in targets})
-
-    fragment = next(ds.dataset(targets["entities"], format="parquet").get_fragments())
+    entities = _busy_day(curated, "entities", news_tables["entities"], min_rows=1)
+    fragment = next(ds.dataset(entities, format="parquet").get_fragments())
     tickers = fragment.split_by_row_group(ds.field("entity_type") == "TICKER")
     assert len(tickers) == 1 < fragment.num_row_groups
     assert set(tickers[0].to_table()["entity_type"].to_pylist()) == {"TICKER"}
 
-    wanted = news_tables["tokens"]["article_id"].max()
-    tokens = next(ds.dataset(targets["tokens"], format="parquet").get_fragments())
-    assert len(tokens.split_by_row_group(ds.field("article_id") == wanted)) == 1
-
     # DuckDB also reads the Bloom filters: a ticker that is not there reads no row group.
     plan = duckdb.sql(
-        f"EXPLAIN ANALYZE SELECT * FROM read_parquet('{targets['entities']}') "
-        "WHERE normalized = '000001.SZ'"
+        f"EXPLAIN ANALYZE SELECT * FROM read_parquet('{entities}') WHERE normalized = '000001.SZ'"
     ).fetchall()[0][1]
     assert f"Row Groups Scanned: 0 / {fragment.num_row_groups}" in plan
+
+    tokens = _busy_day(curated, "tokens", news_tables["tokens"], min_rows=300)
+    wanted = news_tables["tokens"]["article_id"].max()
+    fragment = next(ds.dataset(tokens, format="parquet").get_fragments())
+    assert len(fragment.split_by_row_group(ds.field("article_id") == wanted)) == 1
 
 
 def test_unindexed_columns_carry_no_statistics(
@@ -658,7 +686,7 @@ def test_a_new_layout_makes_every_partition_stale(monkeypatch: pytest.MonkeyPatc
 
     before = state.current_versions()
     changed = dict(parquet.LAYOUTS)
-    changed["tokens"] = replace(changed["tokens"], group_values=64)
+    changed["tokens"] = replace(changed["tokens"], min_group_rows=4_096)
     monkeypatch.setattr(state, "LAYOUTS", changed)
     state.current_versions.cache_clear()
     try:

@@ -11,7 +11,7 @@ import pytest
 
 from flows.io import parquet
 from flows.io.catalog import TABLES, scan, table_schema
-from flows.io.sql import connect, sql_type
+from flows.io.sql import connect, sql_type, tables_in
 from tests.datasets import JUNE_16
 from tests.s3 import Bucket
 
@@ -52,6 +52,32 @@ def test_sql_and_polars_agree_on_a_join(curated_dataset: Path) -> None:
         ("wire", "招商银行", 3),
         ("wire", "中国人民银行", 2),
     ]
+
+
+def _view_sql(con: object, table: str) -> str:
+    rows = con.sql(f"SELECT sql FROM duckdb_views() WHERE view_name = '{table}'").fetchall()  # type: ignore[attr-defined]
+    return str(rows[0][0])
+
+
+def test_files_of_one_release_are_read_without_matching_columns_by_name(
+    curated_dataset: Path,
+) -> None:
+    """Matching by name opens every footer at every query: only for mixed releases."""
+    con = connect(curated_dataset)
+    for table in TABLES:
+        assert "union_by_name" not in _view_sql(con, table), table
+
+
+def test_only_the_tables_a_statement_names_get_views(curated_dataset: Path) -> None:
+    sql = "SELECT a.headline FROM articles a JOIN entities e USING (article_id) LIMIT 1"
+    assert tables_in(sql) == ("articles", "entities")
+    assert tables_in("SELECT count(*) FROM quarantine WHERE reason = 'schema'") == ("quarantine",)
+    assert tables_in('SELECT * FROM "Tokens" t, Runs') == ("tokens", "runs")
+    con = connect(curated_dataset, tables=tables_in(sql))
+    views = {
+        r[0] for r in con.sql("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+    }
+    assert views == {"articles", "entities"}
 
 
 def test_a_filter_on_pub_date_reads_one_partition(curated_dataset: Path) -> None:
