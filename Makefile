@@ -13,7 +13,7 @@ export UV_COMPILE_BYTECODE := 1
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install run server serve config test check lint format clean eval eval-pages eval-dedupe bench docs notebook notebook-clean
+.PHONY: install run server serve config test check lint format clean eval eval-pages eval-dedupe bench bench-queries docs notebook notebook-clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -74,6 +74,9 @@ eval-dedupe: install  ## near-duplicate precision and recall on the Sogou sample
 
 bench: install  ## throughput, start-up, peak RSS and stage times of `zhnews run` beside plain jieba (slow)
 	$(UV) run --locked python -m benchmarks.throughput --json benchmarks/results/bench.json
+
+bench-queries: install  ## typical reader queries on a generated year, reader layout beside the previous one
+	$(UV) run --locked python -m benchmarks.queries --json benchmarks/results/queries.json
 
 format: install
 	$(UV) run --locked ruff format .
