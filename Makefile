@@ -13,7 +13,7 @@ export UV_COMPILE_BYTECODE := 1
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install run server serve config test check lint format clean eval eval-pages eval-dedupe bench
+.PHONY: install run server serve config test check lint format clean eval eval-pages eval-dedupe bench bench-queries docs notebook notebook-clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -38,6 +38,19 @@ serve: install  ## register and serve the nightly and backfill deployments (need
 config: install  ## print the effective settings and where each comes from
 	$(UV) run --locked zhnews config
 
+docs: install  ## write docs/DATASETS.md, the data dictionary, from the pandera models
+	$(UV) run --locked python -m flows.datasets_doc
+
+notebook: install  ## run notebooks/explore.ipynb on data/curated ($$ZHNEWS_CURATED) into notebooks/explore-executed.ipynb
+	$(UV) run --locked jupyter execute notebooks/explore.ipynb --output=explore-executed
+
+notebook-clean: install  ## drop outputs from notebooks/explore.ipynb before committing it
+	$(UV) run --locked python -c "import nbformat as nbf; p = 'notebooks/explore.ipynb'; \
+	nb = nbf.read(p, as_version=4); \
+	[(c.update(outputs=[], execution_count=None), c.metadata.pop('execution', None)) \
+	 for c in nb.cells if c.cell_type == 'code']; \
+	nbf.write(nb, p)"
+
 lint: install  ## ruff and mypy on the code
 	$(UV) run --locked ruff check .
 	$(UV) run --locked ruff format --check .
@@ -61,6 +74,9 @@ eval-dedupe: install  ## near-duplicate precision and recall on the Sogou sample
 
 bench: install  ## throughput, start-up, peak RSS and stage times of `zhnews run` beside plain jieba (slow)
 	$(UV) run --locked python -m benchmarks.throughput --json benchmarks/results/bench.json
+
+bench-queries: install  ## typical reader queries on a generated year, reader layout beside the previous one
+	$(UV) run --locked python -m benchmarks.queries --json benchmarks/results/queries.json
 
 format: install
 	$(UV) run --locked ruff format .

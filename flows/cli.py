@@ -1,4 +1,4 @@
-"""The `zhnews` command: run, backfill, serve, server, config."""
+"""The `zhnews` command: run, backfill, serve, server, config, query, tables."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from datetime import date, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -412,6 +413,102 @@ def config(
     width = max(len(name) for name, _, _ in rows)
     for name, value, origin in rows:
         typer.echo(f"{name:<{width}}  {value}  ({origin})")
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    jsonl = "jsonl"
+
+
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table (for reading), csv (header first), json (an array of objects) or jsonl "
+        "(one object per line).",
+    ),
+]
+MaxRowsOption = Annotated[
+    int,
+    typer.Option(min=0, help="Rows the table format shows (0: all); the others print all."),
+]
+
+
+def _curated_for_reading(curated: str | None) -> str:
+    """The curated root to read, or exit 2 when a local one does not exist."""
+    root = str(_settings(curated=curated).curated)
+    try:
+        found = location(root).is_dir()
+    except OSError as err:
+        typer.echo(f"error: curated root {root}: {err}", err=True)
+        raise typer.Exit(EXIT_FAILED) from err
+    if not found:
+        typer.echo(f"error: curated root {root} is not a directory (run `zhnews run`)", err=True)
+        raise typer.Exit(EXIT_FAILED)
+    return root
+
+
+def _print_frame(frame: Any, fmt: OutputFormat, max_rows: int) -> None:
+    from rich.console import Console
+
+    from flows.query import as_text, print_table
+
+    if fmt is OutputFormat.table:
+        # On a terminal, its width; into a file or a pipe, each column as wide as it needs.
+        console = Console() if sys.stdout.isatty() else Console(width=100_000)
+        print_table(frame, console, max_rows=max_rows)
+    else:
+        typer.echo(as_text(frame, fmt.value), nl=False)
+
+
+@app.command()
+def query(
+    sql: Annotated[
+        str,
+        typer.Argument(
+            help="One SQL statement (DuckDB) over the views articles, paragraphs, sentences, "
+            "tokens, entities, keywords, doc_freq, quarantine and runs; - reads it from stdin."
+        ),
+    ],
+    curated: CuratedOption = None,
+    fmt: FormatOption = OutputFormat.table,
+    max_rows: MaxRowsOption = 50,
+) -> None:
+    """Run SQL over every curated table and print the result.
+
+    Example: zhnews query "SELECT normalized, count(*) AS n FROM entities
+    WHERE entity_type = 'ORG' GROUP BY ALL ORDER BY n DESC LIMIT 10"
+    """
+    text = sys.stdin.read() if sql == "-" else sql
+    if not text.strip():
+        raise typer.BadParameter("no SQL given")
+    root = _curated_for_reading(curated)
+    import duckdb
+
+    from flows.query import run_query
+
+    try:
+        result = run_query(text, root)
+    except duckdb.Error as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(EXIT_FAILED) from err
+    if result is not None:
+        _print_frame(result, fmt, max_rows)
+
+
+@app.command()
+def tables(
+    curated: CuratedOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """List the curated tables: files, dates, sources and rows of each."""
+    root = _curated_for_reading(curated)
+    from flows.query import table_summary
+
+    _print_frame(table_summary(root), fmt, 0)
 
 
 def main() -> None:

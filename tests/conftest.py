@@ -44,6 +44,18 @@ def prefect_harness() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
+def curated_dataset(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A curated root the pipeline built from tests/datasets.py's raw tree: two sources,
+    two days, quarantined rows dated and undated. Read it; never write to it."""
+    from tests.datasets import build_curated
+
+    base = tmp_path_factory.mktemp("reader-dataset")
+    result = build_curated(base / "raw", base / "curated")
+    assert result["status"] == "completed", result
+    return base / "curated"
+
+
+@pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     """moto's S3 server in this process, on 127.0.0.1 and a free port."""
     from moto.server import ThreadedMotoServer

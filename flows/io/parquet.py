@@ -22,19 +22,27 @@ fsync nor rename, and guarantees this much instead:
 A reader that lists a partition while a swap is under way may, on disk and on an object
 store alike, see some tables already new and others still old, until the swap (or the
 roll-forward) ends.
+
+Inside a file, rows are laid out for the readers' filters (`LAYOUTS`): sorted, cut into
+row groups at the values people filter on, with min/max statistics on the columns they
+filter on and Bloom filters on the lookup columns, so that polars, DuckDB and pyarrow skip
+the row groups a filter rules out.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Final
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from flows.io import store
 from flows.io.store import Location, ObjectPath
@@ -49,6 +57,93 @@ STAGING_DIR = "_staging"
 JOURNAL_DIR = "_journal"
 RUNS_TABLE = "runs"
 COMPRESSION: Final[ParquetCompression] = "zstd"
+COMPRESSION_LEVEL: Final = 3
+# A Bloom filter answers "is this value in the row group?" wrongly this often.
+BLOOM_FPP = 0.01
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    """How one table's rows sit in a file: the order, where row groups end, and which
+    columns carry Bloom filters.
+
+    A row group ends at the first change of `group_by` (another article, another entity
+    type) once it holds `min_group_rows` rows, and at `max_group_rows` in any case; so an
+    article's rows are never split between groups, a small file is one group, and a big
+    one is cut where filters on `group_by` can skip whole groups. Readers skip a row group
+    when its min/max statistics, or a Bloom filter (DuckDB reads them), rule out their
+    filter. `delta` columns are integers that climb along the order (offsets, indexes):
+    stored as differences, they take a fraction of the space a dictionary would.
+    `unindexed` columns (bodies, signatures, reports) get no min/max statistics and no
+    dictionary: nobody filters on a range of them, each row group's footer would carry two
+    whole texts, and a dictionary of unique texts is only the texts again.
+    """
+
+    sort_by: tuple[str, ...] = ()
+    group_by: str | None = None
+    min_group_rows: int = 1
+    max_group_rows: int = 131_072
+    bloom: tuple[str, ...] = ()
+    delta: tuple[str, ...] = ()
+    unindexed: tuple[str, ...] = ()
+
+    def columns(self) -> set[str]:
+        named = {*self.sort_by, *self.bloom, *self.delta, *self.unindexed}
+        return named | ({self.group_by} if self.group_by else set())
+
+
+def _by_article(
+    *sort_by: str,
+    rows: int,
+    bloom: tuple[str, ...] = ("article_id",),
+    delta: tuple[str, ...] = (),
+    unindexed: tuple[str, ...] = (),
+) -> TableLayout:
+    """Rows in article_id order, in row groups of whole articles, `rows` rows or more."""
+    return TableLayout(
+        ("article_id", *sort_by),
+        "article_id",
+        rows,
+        bloom=bloom,
+        delta=delta,
+        unindexed=unindexed,
+    )
+
+
+# Every curated table's layout; the date is the partition folder. Sorting on a unique key
+# keeps every file the same bytes for the same rows, whatever order they were built in.
+# Row groups of a few hundred KB to a few MB: a busy day's file has several, so a lookup
+# by article_id or entity type reads a part of it, while an ordinary day's file, a few
+# thousand rows, stays one group (each group costs readers footer entries, and DuckDB a
+# task, whether it is read or skipped).
+LAYOUTS: Final[Mapping[str, TableLayout]] = {
+    "articles": _by_article(rows=64, unindexed=("text", "minhash")),
+    "paragraphs": _by_article(
+        "paragraph_idx", rows=8_192, delta=("paragraph_idx",), unindexed=("text", "raw_lines")
+    ),
+    "sentences": _by_article(
+        "sentence_idx", rows=8_192, delta=("sentence_idx", "start", "end"), unindexed=("text",)
+    ),
+    "tokens": _by_article("token_idx", rows=32_768, delta=("token_idx", "start", "end")),
+    # Entity types in their own groups once a day has enough of them: "one day's ORG"
+    # reads the group holding ORG; "one ticker" the one holding TICKER, and its Bloom
+    # filter says whether the ticker is there at all.
+    "entities": TableLayout(
+        ("entity_type", "article_id", "entity_idx"),
+        "entity_type",
+        2_048,
+        bloom=("normalized", "article_id"),
+        delta=("entity_idx", "start", "end"),
+    ),
+    "keywords": _by_article("method", "rank", rows=8_192, bloom=("article_id", "keyword")),
+    "doc_freq": TableLayout(("word",), max_group_rows=8_192, bloom=("word",)),
+    "quarantine": TableLayout(("raw_path", "record", "reason", "detail"), unindexed=("detail",)),
+    "runs": TableLayout(
+        ("run_id",),
+        unindexed=("parameters", "quarantine_reasons", "partition_report", "report", "versions"),
+    ),
+}
+PLAIN_LAYOUT: Final = TableLayout()
 
 
 def partition_dir(curated: Location, table: str, pub_date: date | None) -> Location:
@@ -87,10 +182,80 @@ def _write_parquet(
             os.fsync(fh.fileno())
 
 
-def write_frame(frame: pl.DataFrame, path: Location) -> None:
-    """Write one Parquet file durably; the partition column lives in the path only."""
+def layout_of(table: str) -> TableLayout:
+    return LAYOUTS.get(table, PLAIN_LAYOUT)
+
+
+def row_groups(frame: pl.DataFrame, layout: TableLayout) -> list[tuple[int, int]]:
+    """(offset, length) of each row group of a frame already in the layout's order."""
+    if frame.is_empty():
+        return []
+    if layout.group_by is None:
+        ends = [frame.height]
+    else:
+        ends, size = [], 0
+        for run in frame[layout.group_by].rle().struct.field("len").to_list():
+            size += run
+            if size >= layout.min_group_rows:
+                ends.append((ends[-1] if ends else 0) + size)
+                size = 0
+        if size:
+            ends.append(frame.height)
+    groups = []
+    for start, end in itertools.pairwise([0, *ends]):
+        for offset in range(start, end, layout.max_group_rows):
+            groups.append((offset, min(layout.max_group_rows, end - offset)))
+    return groups
+
+
+def encode_parquet(frame: pl.DataFrame, layout: TableLayout) -> bytes:
+    """A curated file's bytes: rows in the layout's order, one row group per `row_groups`
+    slice, statistics on the columns readers filter on, Bloom filters sized for the fullest
+    row group. A frame without every column its layout names (it was never validated as
+    that table) is written in its own order, as one row group."""
+    if not layout.columns() <= set(frame.columns):
+        layout = PLAIN_LAYOUT
+    if layout.sort_by:
+        frame = frame.sort(list(layout.sort_by), nulls_last=True, maintain_order=True)
+    groups = row_groups(frame, layout)
+    # polars' own string and list types, so a file reads back exactly as polars wrote it.
+    table = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
+    bloom = {
+        column: {
+            "ndv": max((frame[column].slice(o, n).n_unique() for o, n in groups), default=1),
+            "fpp": BLOOM_FPP,
+        }
+        for column in layout.bloom
+    }
+    sink = io.BytesIO()
+    with pq.ParquetWriter(
+        sink,
+        table.schema,
+        compression=COMPRESSION,
+        compression_level=COMPRESSION_LEVEL,
+        # Texts are unique: a dictionary of them is the texts again, and slower to read.
+        use_dictionary=[
+            c for c in table.column_names if c not in layout.delta and c not in layout.unindexed
+        ],
+        column_encoding=dict.fromkeys(layout.delta, "DELTA_BINARY_PACKED") or None,
+        write_statistics=[c for c in table.column_names if c not in layout.unindexed],
+        sorting_columns=pq.SortingColumn.from_ordering(
+            table.schema, [(c, "ascending") for c in layout.sort_by], null_placement="at_end"
+        )
+        if layout.sort_by
+        else None,
+        bloom_filter_options=bloom or None,
+    ) as writer:
+        for offset, length in groups:
+            writer.write_table(table.slice(offset, length), row_group_size=length)
+    return sink.getvalue()
+
+
+def write_frame(frame: pl.DataFrame, path: Location, layout: TableLayout = PLAIN_LAYOUT) -> None:
+    """Write one Parquet file durably in a table's layout; the partition column lives in
+    the path only."""
     frame = frame.drop(PARTITION_COLUMN, strict=False)
-    _write_parquet(frame, path, compression=COMPRESSION, statistics=True, durable=True)
+    store.write_durably(path, encode_parquet(frame, layout))
 
 
 def write_bytes(data: bytes, path: Location) -> None:
@@ -185,7 +350,7 @@ def commit(curated: Location, files: Mapping[Location, pl.DataFrame | bytes | No
         if isinstance(frame, bytes):
             write_bytes(frame, staged)
         else:
-            write_frame(frame, staged)
+            write_frame(frame, staged, layout_of(final_rel.split("/", 1)[0]))
         moves.append([store.relative(staged, curated), final_rel])
     journal: dict[str, list] = {"moves": moves, "deletes": deletes}
     done = _write_journal(curated / JOURNAL_DIR, token, journal)
@@ -279,10 +444,10 @@ def write_run(curated: Location, frame: pl.DataFrame, run_id: str, run_date: dat
     an object store, put once under its final name)."""
     final = run_file(curated, run_id, run_date)
     if isinstance(final, ObjectPath):
-        write_frame(frame, final)
+        write_frame(frame, final, layout_of(RUNS_TABLE))
         return final
     staged = curated / STAGING_DIR / f"run-{run_id}.parquet"
-    write_frame(frame, staged)
+    write_frame(frame, staged, layout_of(RUNS_TABLE))
     final.parent.mkdir(parents=True, exist_ok=True)
     store.replace(staged, final)
     store.sync_dir(final.parent)

@@ -27,6 +27,7 @@ import flows
 import schemas
 import transforms
 from flows.io.nlp import DICTIONARY_DIR
+from flows.io.parquet import LAYOUTS
 from flows.io.store import Location, ObjectPath, ObjectStat
 
 STATE_DIR = "_state"
@@ -97,8 +98,9 @@ def _digest(paths: Iterable[Path], *extra: str) -> str:
 
 @cache
 def current_versions() -> Versions:
-    """The project version plus a digest of the code that shapes the tables, and a digest
-    of every dictionary: any change to them makes every partition stale."""
+    """The project version plus a digest of the code that shapes the tables and of their
+    file layout, and a digest of every dictionary: any change to them makes every
+    partition stale, so the next run rewrites it."""
     code = [
         *Path(transforms.__file__).parent.glob("*.py"),
         *Path(schemas.__file__).parent.glob("*.py"),
@@ -112,7 +114,7 @@ def current_versions() -> Versions:
         version = "0"
     jieba_dict = Path(jieba.__file__).with_name("dict.txt")
     return Versions(
-        pipeline=f"{version}+{_digest(code)[:16]}",
+        pipeline=f"{version}+{_digest(code, repr(sorted(LAYOUTS.items())))[:16]}",
         dictionaries=_digest([*DICTIONARY_DIR.glob("*.txt"), jieba_dict], jieba.__version__)[:16],
     )
 

@@ -273,6 +273,21 @@ def _s3(
     return pafs.S3FileSystem(region=region, endpoint_override=endpoint, allow_delayed_open=True)
 
 
+def polars_storage_options(path: ObjectPath) -> dict[str, str]:
+    """The connection `filesystem` makes, in the terms of polars' cloud readers (which take
+    the credentials from the same AWS_* variables)."""
+    endpoint = _first_env(_ENDPOINT_ENV)
+    region = _first_env(_REGION_ENV)
+    if region is None:
+        region = _DEFAULT_REGION if endpoint else pafs.resolve_s3_region(path.bucket)
+    options = {"aws_region": region}
+    if endpoint:
+        options["aws_endpoint_url"] = endpoint
+        if endpoint.startswith("http://"):
+            options["aws_allow_http"] = "true"
+    return options
+
+
 # ---------------------------------------------------------------------- what differs in kind
 
 

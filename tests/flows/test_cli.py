@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -172,3 +173,66 @@ def test_summary_names_reasons_skips_slow_partitions_and_quality():
     assert "note        1 of 5 articles have text_quality `suspect`" in text
     assert "note        1 article repeats an earlier article" in text
     assert text.endswith("FAILED      wire/2026-06-16: disk went away")
+
+
+def test_query_prints_a_table_csv_or_json(curated_dataset: Path, prefect_home: Path):
+    sql = (
+        "SELECT normalized AS org, count(*) AS mentions FROM entities "
+        "WHERE entity_type = 'ORG' AND pub_date = DATE '2026-06-16' "
+        "GROUP BY ALL ORDER BY mentions DESC, org"
+    )
+    table = _zhnews("query", sql, "--curated", str(curated_dataset), home=prefect_home)
+    assert table.returncode == 0, table.stderr
+    assert "┃ org" in table.stdout and "招商银行" in table.stdout
+    assert table.stdout.rstrip().endswith("rows)")
+
+    as_csv = _zhnews(
+        "query", sql, "--curated", str(curated_dataset), "-f", "csv", home=prefect_home
+    )
+    lines = as_csv.stdout.splitlines()
+    assert lines[0] == "org,mentions"
+    assert lines[1] == "招商银行,2"
+
+    env = {**os.environ, "ZHNEWS_CURATED": str(curated_dataset)}
+    piped = subprocess.run(
+        [str(ZHNEWS), "query", "--format", "json", "-"],
+        input="SELECT count(*) AS articles, count(DISTINCT source) AS sources FROM articles",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert json.loads(piped.stdout) == [{"articles": 6, "sources": 2}]
+
+
+def test_query_errors_exit_2_with_duckdbs_message(curated_dataset: Path, prefect_home: Path):
+    wrong = _zhnews(
+        "query", "SELECT * FROM article", "--curated", str(curated_dataset), home=prefect_home
+    )
+    assert wrong.returncode == 2
+    assert "article" in wrong.stderr and "does not exist" in wrong.stderr
+
+    nowhere = _zhnews(
+        "query", "SELECT 1", "--curated", str(curated_dataset / "nope"), home=prefect_home
+    )
+    assert nowhere.returncode == 2
+    assert "is not a directory" in nowhere.stderr
+
+
+def test_tables_lists_what_each_table_holds(curated_dataset: Path, prefect_home: Path):
+    done = _zhnews("tables", "--curated", str(curated_dataset), "-f", "jsonl", home=prefect_home)
+    assert done.returncode == 0, done.stderr
+    rows = {r["table"]: r for r in map(json.loads, done.stdout.splitlines())}
+    assert list(rows) == [
+        "articles",
+        "paragraphs",
+        "sentences",
+        "tokens",
+        "entities",
+        "keywords",
+        "doc_freq",
+        "quarantine",
+        "runs",
+    ]
+    assert rows["articles"]["rows"] == 6 and rows["articles"]["first"] == "2026-06-15"

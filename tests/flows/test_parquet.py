@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from datetime import date
@@ -495,3 +496,202 @@ def test_write_run_does_not_touch_partitions(curated: Path) -> None:
     write_run(curated, run_row("r-001", "completed"), "r-001", JUNE_15)
     assert existing_partitions(curated, ["articles"]) == {("cbn", JUNE_15)}
     assert read_file(target)["headline"].to_list() == HEADLINES[:1]
+
+
+# --------------------------------------------------------------------------- reader layout
+
+
+@pytest.fixture(scope="module")
+def news_tables(nlp) -> dict[str, pl.DataFrame]:  # type: ignore[no-untyped-def]
+    """The article tables of 40 short finance articles (the builders' three, over and over
+    from other files): more than one row group's worth of articles."""
+    from tests.schemas.builders import ARTICLES, PUB, record_articles
+    from transforms.tables import build_tables
+
+    batch = [
+        art
+        for n in range(14)
+        for art in record_articles(
+            ARTICLES, raw_path=f"cbn/2026-06-15/feed-{n}.jsonl", pub_date=PUB
+        )
+    ][:40]
+    return build_tables(batch, run_id="layout", nlp=nlp)
+
+
+def _groups(path: Path) -> list[pq.RowGroupMetaData]:
+    meta = pq.ParquetFile(path).metadata
+    return [meta.row_group(i) for i in range(meta.num_row_groups)]
+
+
+def _column(group: pq.RowGroupMetaData, name: str) -> pq.ColumnChunkMetaData:
+    return next(
+        group.column(i) for i in range(group.num_columns) if group.column(i).path_in_schema == name
+    )
+
+
+def test_every_layout_names_columns_of_its_table_and_sorts_on_its_key() -> None:
+    from schemas.tables import TABLE_MODELS, table_key
+
+    assert set(parquet.LAYOUTS) == set(TABLE_MODELS)
+    for table, layout in parquet.LAYOUTS.items():
+        model = TABLE_MODELS[table]
+        columns = set(model.to_schema().columns) - {"pub_date"}
+        assert layout.columns() <= columns, table
+        # Constant within a file (the path holds them): the rest of the key sorts the rows,
+        # so they have one order whatever order they were built in.
+        assert set(table_key(model)) - {"pub_date", "source"} <= set(layout.sort_by), table
+
+
+def test_layouts_leave_the_rows_unchanged_and_in_key_order(
+    curated: Path, news_tables: dict[str, pl.DataFrame]
+) -> None:
+    targets = parquet.partition_files(curated, news_tables, "cbn", JUNE_15)
+    commit(curated, {targets[t]: frame for t, frame in news_tables.items()})
+    for table, frame in news_tables.items():
+        back = read_file(targets[table])
+        order = list(parquet.LAYOUTS[table].sort_by)
+        assert back.columns == [c for c in frame.columns if c != "pub_date"]
+        assert_frame_equal(back, frame.drop("pub_date").sort(order))
+        meta = pq.ParquetFile(targets[table]).metadata
+        recorded = meta.row_group(0).sorting_columns
+        assert [back.columns[c.column_index] for c in recorded] == order
+
+    # The same rows in another order give the same bytes.
+    shuffled = {t: f.sample(fraction=1.0, shuffle=True, seed=7) for t, f in news_tables.items()}
+    again = curated.parent / "again"
+    commit(
+        again, {parquet.partition_file(again, t, JUNE_15, "cbn"): f for t, f in shuffled.items()}
+    )
+    for table in news_tables:
+        assert parquet.partition_file(again, table, JUNE_15, "cbn").read_bytes() == (
+            targets[table].read_bytes()
+        ), table
+
+
+def _busy_day(curated: Path, table: str, frame: pl.DataFrame, min_rows: int) -> Path:
+    """The table's file as a day with many more rows would have it: the layout's groups,
+    with the group size the test's few articles can fill."""
+    from dataclasses import replace
+
+    layout = replace(parquet.LAYOUTS[table], min_group_rows=min_rows)
+    target = partition_file(curated, table, JUNE_15, "cbn")
+    assert isinstance(target, Path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(parquet.encode_parquet(frame.drop("pub_date"), layout))
+    return target
+
+
+def test_an_ordinary_day_is_one_row_group_per_file(
+    curated: Path, news_tables: dict[str, pl.DataFrame]
+) -> None:
+    targets = parquet.partition_files(curated, news_tables, "cbn", JUNE_15)
+    commit(curated, {targets[t]: frame for t, frame in news_tables.items()})
+    for table in news_tables:
+        assert len(_groups(targets[table])) == 1, table
+
+
+def test_article_tables_keep_whole_articles_in_each_row_group(
+    curated: Path, news_tables: dict[str, pl.DataFrame]
+) -> None:
+    target = _busy_day(curated, "tokens", news_tables["tokens"], min_rows=300)
+    groups = _groups(target)
+    tokens = read_file(target)
+
+    assert len(groups) > 2
+    ranges = []
+    offset = 0
+    for group in groups:
+        ids = tokens["article_id"].slice(offset, group.num_rows)
+        offset += group.num_rows
+        stats = _column(group, "article_id").statistics
+        assert (stats.min, stats.max) == (ids.min(), ids.max())
+        ranges.append((stats.min, stats.max))
+        assert _column(group, "article_id").bloom_filter_offset is not None
+        assert _column(group, "start").encodings.count("DELTA_BINARY_PACKED") == 1
+    assert all(g.num_rows >= 300 for g in groups[:-1])
+    # An article's rows never straddle two groups: the ranges follow each other.
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(ranges))
+
+
+def test_entity_types_are_never_split_between_row_groups(
+    curated: Path, news_tables: dict[str, pl.DataFrame]
+) -> None:
+    entities = news_tables["entities"]
+    one_each = _groups(_busy_day(curated, "entities", entities, min_rows=1))
+    types = []
+    for group in one_each:
+        stats = _column(group, "entity_type").statistics
+        assert stats.min == stats.max
+        types.append(stats.min)
+        assert _column(group, "normalized").bloom_filter_offset is not None
+    assert types == sorted(set(entities["entity_type"]))
+    assert "TICKER" in types and "MONEY" in types
+
+    several = _groups(_busy_day(curated, "entities", entities, min_rows=40))
+    assert 1 < len(several) < len(one_each)
+    bounds = [
+        (_column(g, "entity_type").statistics.min, _column(g, "entity_type").statistics.max)
+        for g in several
+    ]
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(bounds))
+
+
+def test_row_group_statistics_let_readers_skip_what_a_filter_rules_out(
+    curated: Path, news_tables: dict[str, pl.DataFrame]
+) -> None:
+    import duckdb
+    import pyarrow.dataset as ds
+
+    entities = _busy_day(curated, "entities", news_tables["entities"], min_rows=1)
+    fragment = next(ds.dataset(entities, format="parquet").get_fragments())
+    tickers = fragment.split_by_row_group(ds.field("entity_type") == "TICKER")
+    assert len(tickers) == 1 < fragment.num_row_groups
+    assert set(tickers[0].to_table()["entity_type"].to_pylist()) == {"TICKER"}
+
+    # DuckDB also reads the Bloom filters: a ticker that is not there reads no row group.
+    plan = duckdb.sql(
+        f"EXPLAIN ANALYZE SELECT * FROM read_parquet('{entities}') WHERE normalized = '000001.SZ'"
+    ).fetchall()[0][1]
+    assert f"Row Groups Scanned: 0 / {fragment.num_row_groups}" in plan
+
+    tokens = _busy_day(curated, "tokens", news_tables["tokens"], min_rows=300)
+    wanted = news_tables["tokens"]["article_id"].max()
+    fragment = next(ds.dataset(tokens, format="parquet").get_fragments())
+    assert len(fragment.split_by_row_group(ds.field("article_id") == wanted)) == 1
+
+
+def test_unindexed_columns_carry_no_statistics(
+    curated: Path, news_tables: dict[str, pl.DataFrame]
+) -> None:
+    target = partition_file(curated, "articles", JUNE_15, "cbn")
+    commit(curated, {target: news_tables["articles"]})
+    group = _groups(target)[0]
+    assert not _column(group, "text").is_stats_set
+    assert _column(group, "headline").is_stats_set
+    assert _column(group, "n_chars").statistics.has_min_max
+
+
+def test_a_frame_without_its_layouts_columns_is_written_as_it_comes(curated: Path) -> None:
+    target = partition_file(curated, "entities", JUNE_15, "cbn")
+    frame = articles(JUNE_15, list(reversed(HEADLINES)))
+    commit(curated, {target: frame})
+    assert_frame_equal(read_file(target), frame.drop("pub_date"))
+    assert len(_groups(target)) == 1
+
+
+def test_a_new_layout_makes_every_partition_stale(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from flows.io import state
+
+    before = state.current_versions()
+    changed = dict(parquet.LAYOUTS)
+    changed["tokens"] = replace(changed["tokens"], min_group_rows=4_096)
+    monkeypatch.setattr(state, "LAYOUTS", changed)
+    state.current_versions.cache_clear()
+    try:
+        after = state.current_versions()
+    finally:
+        state.current_versions.cache_clear()
+    assert after.pipeline != before.pipeline
+    assert after.dictionaries == before.dictionaries
