@@ -24,7 +24,7 @@ import pytest
 from prefect.settings import PREFECT_API_URL
 
 from flows import pipeline
-from flows.io import parquet
+from flows.io import parquet, store
 from tests.conftest import REPO, SAMPLE_PAGE
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -220,7 +220,7 @@ def test_a_full_disk_fails_the_run_clearly_and_keeps_the_old_data(
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     with monkeypatch.context() as m:
-        m.setattr(parquet, "_write_parquet", disk_full)
+        m.setattr(store, "write_durably", disk_full)
         # Every partition fails, then so does the runs row: the run cannot record itself.
         with pytest.raises(OSError, match="No space left on device"):
             _run(raw, curated_once, force=True, retries=0)
