@@ -244,6 +244,7 @@ class Runs(pa.DataFrameModel):
     files_ignored: int = pa.Field(ge=0)
     files_failed: int = pa.Field(ge=0)
     files_unchanged: int = pa.Field(ge=0)
+    records_seen: int = pa.Field(ge=0)
     records_curated: int = pa.Field(ge=0)
     records_quarantined: int = pa.Field(ge=0)
     articles: int = pa.Field(ge=0)
@@ -261,16 +262,29 @@ class Runs(pa.DataFrameModel):
     error: str = pa.Field(nullable=True)
     versions: str
 
+    # A failed run may have stopped anywhere (or failed because the counts did not add
+    # up): its row records what it got to, so these hold for the others only.
     @pa.dataframe_check(error="files seen = curated + quarantined + ignored + failed + unchanged")
     @classmethod
     def files_accounted(cls, data: PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(
-            pl.col("files_seen")
-            == pl.col("files_curated")
-            + pl.col("files_quarantined")
-            + pl.col("files_ignored")
-            + pl.col("files_failed")
-            + pl.col("files_unchanged")
+            (pl.col("status") == "failed")
+            | (
+                pl.col("files_seen")
+                == pl.col("files_curated")
+                + pl.col("files_quarantined")
+                + pl.col("files_ignored")
+                + pl.col("files_failed")
+                + pl.col("files_unchanged")
+            )
+        )
+
+    @pa.dataframe_check(error="records seen = curated + quarantined")
+    @classmethod
+    def records_accounted(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(
+            (pl.col("status") == "failed")
+            | (pl.col("records_seen") == pl.col("records_curated") + pl.col("records_quarantined"))
         )
 
     class Config:
