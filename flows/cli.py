@@ -80,8 +80,8 @@ def format_summary(result: dict[str, object]) -> str:
         f"  files       {result['files_seen']} seen: {result['files_curated']} curated, "
         f"{result['files_quarantined']} quarantined, {result['files_ignored']} ignored, "
         f"{result['files_failed']} failed, {result.get('files_unchanged', 0)} unchanged",
-        f"  records     {result['records_curated']} curated, "
-        f"{result['records_quarantined']} quarantined (JSONL lines)",
+        f"  records     {result.get('records_seen', 0)} seen: {result['records_curated']} "
+        f"curated, {result['records_quarantined']} quarantined (JSONL lines)",
         f"  articles    {rows.get('articles', 0)}",
         "  rows        " + ", ".join(f"{table} {count}" for table, count in rows.items()),
     ]

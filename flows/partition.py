@@ -13,19 +13,20 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import polars as pl
 
 from flows.io import parquet
-from flows.io.raw import Rejected, read_raw_file
+from flows.io.raw import BROKEN_LINK, Rejected, read_raw_file
 from flows.io.state import (
     FileStamp,
     PartitionState,
     Versions,
     current_versions,
+    listed_stamps,
     now,
     stamp_files,
     state_file,
@@ -45,6 +46,9 @@ from transforms.tables import (
 )
 
 QUARANTINE_TABLE = "quarantine"
+# Rejections that say nothing about a file's content: the next run must read it again.
+READ_FAILURES = frozenset({"unreadable", "changed_during_read"})
+UNKNOWN = FileStamp(None, -1, -1)
 DOC_FREQ_TABLE = "doc_freq"
 # How far back a near-duplicate's original is looked for.
 DEDUPE_DAYS = 30
@@ -63,6 +67,7 @@ class PartitionReport:
     files_seen: int = 0
     files_curated: int = 0
     files_quarantined: int = 0
+    records_seen: int = 0
     records_curated: int = 0
     records_quarantined: int = 0
     rows: dict[str, int] = field(default_factory=dict)
@@ -98,6 +103,25 @@ class FileAnalysis:
     articles: int = 0
     frames: dict[str, pl.DataFrame] | None = None
     scratch: str | None = None
+    # JSONL records (non-blank lines) found in the file, and the stat of the bytes read.
+    records: int = 0
+    size: int = -1
+    mtime_ns: int = -1
+
+    def stamp(self, planned: FileStamp) -> FileStamp:
+        """What the partition's record says this file was built from: the bytes actually
+        read win over the plan's hash, since the file may have changed in between; a file
+        whose read failed, or that changed while it was read, is recorded as unknown, so
+        the next run reads it again."""
+        if any(
+            r.reason in READ_FAILURES and not r.detail.startswith(BROKEN_LINK)
+            for r in self.rejections
+            if r.record is None
+        ):
+            return UNKNOWN
+        if self.sha256 is not None:
+            return FileStamp(self.sha256, self.size, self.mtime_ns)
+        return planned
 
     def tables(self) -> dict[str, pl.DataFrame] | None:
         if self.scratch is not None:
@@ -127,7 +151,18 @@ def analyse_file(
         Rejected(rel_path, r.reason, r.detail, source, pub_date, r.record) for r in doc_rejections
     ]
     frames = analyse_articles(articles, run_id=run_id, nlp=nlp)
-    result = FileAnalysis(rel_path, raw.sha256, rejections, len(articles))
+    # Counted on the text itself, apart from parsing, so the run can check that every
+    # record was curated or quarantined.
+    records = sum(1 for line in raw.text.split("\n") if line.strip()) if doc.is_jsonl else 0
+    result = FileAnalysis(
+        rel_path,
+        raw.sha256,
+        rejections,
+        len(articles),
+        records=records,
+        size=raw.size,
+        mtime_ns=raw.mtime_ns,
+    )
     if scratch is None:
         result.frames = frames
     else:
@@ -146,13 +181,15 @@ def curate_partition(
     run_id: str,
     nlp: NlpModels,
     max_file_bytes: int,
+    listed: Sequence[Rejected] = (),
     stamps: Mapping[str, FileStamp] | None = None,
     versions: Versions | None = None,
     dedupe_days: int = DEDUPE_DAYS,
 ) -> PartitionReport:
     """Analyse every file of one partition in this process, then finish it."""
     started = time.perf_counter()
-    stamps = stamps if stamps is not None else stamp_files(raw_root, files)
+    if stamps is None:
+        stamps = {**stamp_files(raw_root, files), **listed_stamps(listed)}
     analyses = [
         analyse_file(
             raw_root, source, pub_date, name, run_id=run_id, nlp=nlp, max_file_bytes=max_file_bytes
@@ -167,6 +204,7 @@ def curate_partition(
         analyses,
         run_id=run_id,
         nlp=nlp,
+        listed=listed,
         stamps=stamps,
         versions=versions,
         dedupe_days=dedupe_days,
@@ -184,25 +222,25 @@ def finish_partition(
     run_id: str,
     nlp: NlpModels,
     stamps: Mapping[str, FileStamp],
+    listed: Sequence[Rejected] = (),
     versions: Versions | None = None,
     dedupe_days: int = DEDUPE_DAYS,
     started: float | None = None,
 ) -> PartitionReport:
     """Put a partition's analysed files together with what earlier partitions say, and swap
     it in atomically, together with the record of what it was built from (`stamps`,
-    `versions`; taken now when not given)."""
+    `versions`; taken now when not given). `listed`: entries of the partition's folder
+    that the listing rejected; they are quarantined here."""
     started = started if started is not None else time.perf_counter()
     versions = versions or current_versions()
-    report = PartitionReport(source, pub_date, files_seen=len(files))
+    report = PartitionReport(source, pub_date, files_seen=len(files) + len(listed))
     by_path = {a.rel_path: a for a in analyses}
-    rejections: list[Rejected] = []
-    read_hashes: dict[str, str] = {}
+    rejections: list[Rejected] = list(listed)
     analysed: list[dict[str, pl.DataFrame]] = []
     for rel_path in files:
         analysis = by_path[rel_path]
         rejections.extend(analysis.rejections)
-        if analysis.sha256 is not None:
-            read_hashes[rel_path] = analysis.sha256
+        report.records_seen += analysis.records
         file_frames = analysis.tables()
         if file_frames is not None:
             analysed.append(file_frames)
@@ -243,15 +281,20 @@ def finish_partition(
                 )
             )
     quarantine = quarantine_frame(rejections, run_id)
+    # A file counts as curated when an article of it was written, as quarantined when it
+    # was not but the quarantine names it; one that is neither breaks the run's accounting.
     curated_paths = set(tables["articles"]["raw_path"].to_list())
-    for rel_path in files:
+    quarantined_paths = {r.raw_path for r in rejections}
+    for rel_path in [*files, *(r.raw_path for r in listed)]:
         if rel_path in curated_paths:
             report.files_curated += 1
-        else:
+        elif rel_path in quarantined_paths:
             report.files_quarantined += 1
     jsonl_curated = tables["articles"].filter(pl.col("raw_record").is_not_null()).height
     report.records_curated = jsonl_curated
-    report.records_quarantined = sum(1 for r in rejections if r.record is not None)
+    report.records_quarantined = len(
+        {(r.raw_path, r.record) for r in rejections if r.record is not None}
+    )
     report.reasons = dict(Counter(r.reason for r in rejections))
 
     doc_freq = DocFreq.validate(
@@ -270,11 +313,9 @@ def finish_partition(
     state = PartitionState(
         source=source,
         pub_date=pub_date,
-        # The hash of the bytes actually read wins: the file may have changed since listing.
         files={
-            name: FileStamp(read_hashes.get(name, stamp.sha256), stamp.size, stamp.mtime_ns)
-            for name, stamp in stamps.items()
-            if name in files
+            **{name: by_path[name].stamp(stamps.get(name, UNKNOWN)) for name in files},
+            **{name: stamps.get(name, stamp) for name, stamp in listed_stamps(listed).items()},
         },
         versions=versions,
         run_id=run_id,

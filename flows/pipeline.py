@@ -29,13 +29,14 @@ from prefect.states import Failed, State
 from flows import report
 from flows.io import parquet, store
 from flows.io.nlp import load_models
-from flows.io.raw import DEFAULT_MAX_FILE_BYTES, Partition, RawListing, list_raw
+from flows.io.raw import DEFAULT_MAX_FILE_BYTES, Partition, RawListing, Rejected, list_raw
 from flows.io.state import (
     BackfillMark,
     FileStamp,
     Versions,
     backfill_file,
     current_versions,
+    listed_stamps,
     read_backfill,
     read_state,
     recorded_partitions,
@@ -83,6 +84,10 @@ class CuratedRootLocked(RuntimeError):
     """Another run kept the curated root for longer than this run would wait."""
 
 
+class AccountingError(RuntimeError):
+    """Some file or record the run saw was neither curated, quarantined nor ignored."""
+
+
 @dataclass(frozen=True)
 class Job:
     """What one run is asked to do; the flows differ only in how they fill it in."""
@@ -127,6 +132,7 @@ class RunSummary:
     files_ignored: int = 0
     files_failed: int = 0
     files_unchanged: int = 0
+    records_seen: int = 0
     records_curated: int = 0
     records_quarantined: int = 0
     rows: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CURATED_TABLES, 0))
@@ -144,9 +150,10 @@ class RunSummary:
         return (end - self.started_at).total_seconds()
 
     def add(self, part: PartitionReport, reason: str) -> None:
-        self.files_seen += part.files_seen
+        """A curated partition's outcome (its files were counted as seen by the listing)."""
         self.files_curated += part.files_curated
         self.files_quarantined += part.files_quarantined
+        self.records_seen += part.records_seen
         self.records_curated += part.records_curated
         self.records_quarantined += part.records_quarantined
         self.duplicates += part.duplicates
@@ -168,6 +175,37 @@ class RunSummary:
             )
         )
 
+    def accounting_errors(self) -> list[str]:
+        """Where the counts do not add up: every file seen must be curated, quarantined,
+        ignored, in a failed partition or in an unchanged one, and every JSONL record seen
+        (in the files read) curated or quarantined."""
+        errors = []
+        files = (
+            self.files_curated
+            + self.files_quarantined
+            + self.files_ignored
+            + self.files_failed
+            + self.files_unchanged
+        )
+        if files != self.files_seen:
+            errors.append(
+                f"{self.files_seen} files seen but {files} accounted for ({self.files_curated} "
+                f"curated, {self.files_quarantined} quarantined, {self.files_ignored} ignored, "
+                f"{self.files_failed} failed, {self.files_unchanged} unchanged)"
+            )
+        records = self.records_curated + self.records_quarantined
+        if records != self.records_seen:
+            errors.append(
+                f"{self.records_seen} JSONL records seen but {records} accounted for "
+                f"({self.records_curated} curated, {self.records_quarantined} quarantined)"
+            )
+        return errors
+
+    def check_accounting(self) -> None:
+        errors = self.accounting_errors()
+        if errors:
+            raise AccountingError("counts do not add up: " + "; ".join(errors))
+
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
         data["started_at"] = self.started_at.isoformat()
@@ -187,20 +225,25 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-@task(name="list-raw", retries=2, retry_delay_seconds=[1, 5])
+# Results stay in memory: nothing a task returns is ever written (Prefect would pickle it),
+# whatever the Prefect settings say. The run's record is Parquet and JSON in the curated root.
+@task(name="list-raw", retries=2, retry_delay_seconds=[1, 5], persist_result=False)
 def list_raw_task(
     raw_root: str, since: date | None, until: date | None, source: str | None
 ) -> RawListing:
     listing = list_raw(store.location(raw_root), since=since, until=until)
     if source is None:
         return listing
+    # Files the listing rejected outside any partition go to one undated file that only a
+    # run over every source rewrites, so a run over one source leaves them out.
     return RawListing(
         partitions=[p for p in listing.partitions if p.source == source],
         ignored=[path for path in listing.ignored if path.split("/", 1)[0] == source],
+        unlisted=listing.unlisted,
     )
 
 
-@task(name="plan", retries=2, retry_delay_seconds=[1, 5])
+@task(name="plan", retries=2, retry_delay_seconds=[1, 5], persist_result=False)
 def plan_task(
     raw_root: str,
     curated_root: str,
@@ -214,6 +257,7 @@ def plan_task(
     for part in partitions:
         state = read_state(store.location(curated_root), part.source, part.pub_date)
         stamps = stamp_files(store.location(raw_root), part.files, state.files if state else None)
+        stamps.update(listed_stamps(part.rejected))
         reason = stale_reason(stamps, state, versions, force=force, done_since=done_since)
         if reason is None:
             plan.skipped.append(part)
@@ -222,13 +266,14 @@ def plan_task(
     return plan
 
 
-@task(name="curate-partition", retries=2, retry_delay_seconds=[1, 5])
+@task(name="curate-partition", retries=2, retry_delay_seconds=[1, 5], persist_result=False)
 def curate_partition_task(
     raw_root: str,
     curated_root: str,
     source: str,
     pub_date: date,
     files: tuple[str, ...],
+    listed: tuple[Rejected, ...],
     run_id: str,
     max_file_bytes: int,
     stamps: dict[str, FileStamp],
@@ -243,12 +288,13 @@ def curate_partition_task(
         run_id=run_id,
         nlp=load_models(),
         max_file_bytes=max_file_bytes,
+        listed=listed,
         stamps=stamps,
         versions=versions,
     )
 
 
-@task(name="analyse-file", retries=2, retry_delay_seconds=[1, 5])
+@task(name="analyse-file", retries=2, retry_delay_seconds=[1, 5], persist_result=False)
 def analyse_file_task(
     raw_root: str,
     curated_root: str,
@@ -272,12 +318,13 @@ def analyse_file_task(
     )
 
 
-@task(name="finish-partition", retries=2, retry_delay_seconds=[1, 5])
+@task(name="finish-partition", retries=2, retry_delay_seconds=[1, 5], persist_result=False)
 def finish_partition_task(
     curated_root: str,
     source: str,
     pub_date: date,
     files: tuple[str, ...],
+    listed: tuple[Rejected, ...],
     analyses: list[FileAnalysis],
     run_id: str,
     stamps: dict[str, FileStamp],
@@ -291,17 +338,18 @@ def finish_partition_task(
         analyses,
         run_id=run_id,
         nlp=load_models(),
+        listed=listed,
         stamps=stamps,
         versions=versions,
     )
 
 
-@task(name="remove-partition", retries=2, retry_delay_seconds=[1, 5])
+@task(name="remove-partition", retries=2, retry_delay_seconds=[1, 5], persist_result=False)
 def remove_partition_task(curated_root: str, source: str, pub_date: date) -> None:
     remove_partition(store.location(curated_root), source, pub_date)
 
 
-@task(name="write-undated-quarantine", retries=2, retry_delay_seconds=[1, 5])
+@task(name="write-undated-quarantine", retries=2, retry_delay_seconds=[1, 5], persist_result=False)
 def write_undated_quarantine_task(curated_root: str, listing: RawListing, run_id: str) -> int:
     return write_undated_quarantine(store.location(curated_root), listing.rejected, run_id)
 
@@ -355,6 +403,7 @@ def _runs_frame(summary: RunSummary, job: Job, markdown: str) -> pl.DataFrame:
         "files_ignored": summary.files_ignored,
         "files_failed": summary.files_failed,
         "files_unchanged": summary.files_unchanged,
+        "records_seen": summary.records_seen,
         "records_curated": summary.records_curated,
         "records_quarantined": summary.records_quarantined,
         "articles": summary.rows.get("articles", 0),
@@ -375,8 +424,7 @@ def _runs_frame(summary: RunSummary, job: Job, markdown: str) -> pl.DataFrame:
 def _fail_partition(summary: RunSummary, item: Planned, message: str) -> None:
     part = item.partition
     summary.partitions_failed += 1
-    summary.files_seen += len(part.files)
-    summary.files_failed += len(part.files)
+    summary.files_failed += part.entries
     message = f"{part.source}/{part.pub_date}: {message}"
     summary.failures.append(message)
     summary.lines.append(
@@ -416,6 +464,7 @@ def _curate_planned(plan: Plan, summary: RunSummary, job: Job, versions: Version
                 part.source,
                 part.pub_date,
                 part.files,
+                part.rejected,
                 summary.run_id,
                 job.max_file_bytes,
                 item.stamps,
@@ -480,6 +529,7 @@ def _curate_in_workers(plan: Plan, summary: RunSummary, job: Job, versions: Vers
                     part.source,
                     part.pub_date,
                     part.files,
+                    part.rejected,
                     analyses,
                     summary.run_id,
                     item.stamps,
@@ -502,7 +552,9 @@ def _remove_vanished(listing: RawListing, summary: RunSummary, job: Job) -> None
     vanished = sorted(
         (source, day)
         for source, day in existing
-        if (source, day) not in present and _in_scope(source, day, job)
+        if (source, day) not in present
+        and not listing.keeps(source, day)
+        and _in_scope(source, day, job)
     )
     listed = any(_in_scope(p.source, p.pub_date, job) for p in listing.partitions)
     if vanished and not listed and not job.force:
@@ -568,14 +620,13 @@ def _execute(flow_name: str, job: Job) -> State | dict[str, object]:
         summary.partitions = len(plan.todo)
         summary.partitions_skipped = len(plan.skipped)
         summary.planned = plan.reasons()
-        summary.files_unchanged = sum(len(p.files) for p in plan.skipped)
-        summary.files_seen += summary.files_unchanged
+        summary.files_seen = listing.files_seen
+        summary.files_unchanged = sum(p.entries for p in plan.skipped)
         summary.lines.extend(
             report.PartitionLine(p.source, p.pub_date, "skipped", "up to date", 0, 0, 0)
             for p in plan.skipped
         )
         summary.files_ignored = len(listing.ignored)
-        summary.files_seen += len(listing.ignored) + len(listing.rejected)
         summary.files_quarantined += len(listing.rejected)
         for rejected in listing.rejected:
             summary.reasons[rejected.reason] = summary.reasons.get(rejected.reason, 0) + 1
@@ -591,6 +642,7 @@ def _execute(flow_name: str, job: Job) -> State | dict[str, object]:
         )
         _curate_planned(plan, summary, job, versions)
         _remove_vanished(listing, summary, job)
+        summary.check_accounting()
         if summary.failures:
             summary.status = "partial"
         elif mark is not None:
@@ -651,7 +703,7 @@ def backfill_key(start: date, end: date, source: str | None) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-@flow(name=FLOW_NAME)
+@flow(name=FLOW_NAME, persist_result=False)
 def run_pipeline(
     raw_root: str = "data/raw",
     curated_root: str = "data/curated",
@@ -685,7 +737,7 @@ def run_pipeline(
     return _execute(FLOW_NAME, job)
 
 
-@flow(name=NIGHTLY_FLOW)
+@flow(name=NIGHTLY_FLOW, persist_result=False)
 def nightly(
     raw_root: str = "data/raw",
     curated_root: str = "data/curated",
@@ -710,7 +762,7 @@ def nightly(
     return _execute(NIGHTLY_FLOW, job)
 
 
-@flow(name=BACKFILL_FLOW, flow_run_name="backfill {start}..{end}")
+@flow(name=BACKFILL_FLOW, flow_run_name="backfill {start}..{end}", persist_result=False)
 def backfill(
     start: date,
     end: date,

@@ -86,6 +86,8 @@ def markdown(summary: Mapping[str, object], lines: Sequence[PartitionLine]) -> s
         f"- files: {summary['files_seen']} seen, {summary['files_curated']} curated,"
         f" {summary['files_quarantined']} quarantined, {summary['files_ignored']} ignored,"
         f" {summary['files_failed']} failed, {summary['files_unchanged']} unchanged",
+        f"- JSONL records: {summary.get('records_seen', 0)} seen,"
+        f" {summary['records_curated']} curated, {summary['records_quarantined']} quarantined",
         f"- time: {summary['seconds']:.1f} s",
         "",
         "## Rows written",

@@ -422,6 +422,12 @@ class Runs(pa.DataFrameModel):
     files_ignored: int = pa.Field(ge=0, description="hidden and system files skipped")
     files_failed: int = pa.Field(ge=0, description="files of failed partitions")
     files_unchanged: int = pa.Field(ge=0, description="files of partitions already up to date")
+    records_seen: int = pa.Field(
+        ge=0,
+        nullable=True,
+        description="JSONL records (lines) read: curated + quarantined (null in rows written "
+        "before this column existed)",
+    )
     records_curated: int = pa.Field(ge=0, description="JSONL records curated")
     records_quarantined: int = pa.Field(ge=0, description="JSONL records set aside")
     articles: int = pa.Field(ge=0, description="articles written")
@@ -441,16 +447,29 @@ class Runs(pa.DataFrameModel):
     error: str = pa.Field(nullable=True, description="why the run failed, when it did")
     versions: str = pa.Field(description="JSON: Python's and the main packages' versions")
 
+    # A failed run may have stopped anywhere (or failed because the counts did not add
+    # up): its row records what it got to, so these hold for the others only.
     @pa.dataframe_check(error="files seen = curated + quarantined + ignored + failed + unchanged")
     @classmethod
     def files_accounted(cls, data: PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(
-            pl.col("files_seen")
-            == pl.col("files_curated")
-            + pl.col("files_quarantined")
-            + pl.col("files_ignored")
-            + pl.col("files_failed")
-            + pl.col("files_unchanged")
+            (pl.col("status") == "failed")
+            | (
+                pl.col("files_seen")
+                == pl.col("files_curated")
+                + pl.col("files_quarantined")
+                + pl.col("files_ignored")
+                + pl.col("files_failed")
+                + pl.col("files_unchanged")
+            )
+        )
+
+    @pa.dataframe_check(error="records seen = curated + quarantined")
+    @classmethod
+    def records_accounted(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(
+            (pl.col("status") == "failed")
+            | (pl.col("records_seen") == pl.col("records_curated") + pl.col("records_quarantined"))
         )
 
     class Config:

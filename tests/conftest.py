@@ -10,12 +10,29 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.s3 import Bucket, environment
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+
+# Property tests (tests/transforms/test_properties.py): the same examples on every run, so
+# that `make test` is repeatable and takes a minute or so; HYPOTHESIS_PROFILE=explore draws
+# new ones, many more of them, to look for counterexamples.
+settings.register_profile(
+    "zhnews",
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "explore", parent=settings.get_profile("zhnews"), max_examples=2000, derandomize=False
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "zhnews"))
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_PAGE = REPO / "data" / "raw" / "cbn" / "2026-06-15" / "cbn-page-2026-06-15.txt"

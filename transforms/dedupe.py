@@ -24,6 +24,8 @@ _SEED = 20260615
 # Fixed so that signatures stored in Parquet stay comparable across library upgrades.
 _SCHEME = "affine32"
 _NOISE = re.compile(r"[\s\W_]+")
+# Shingles hashed at a time: bounds memory whatever the length of an article.
+_BATCH = 8192
 ORDER_COLUMNS = ("pub_date", "source", "raw_path", "raw_article_idx")
 
 
@@ -35,9 +37,15 @@ def _shingles(text: str) -> list[bytes]:
 
 
 def signature(text: str) -> list[int]:
-    """MinHash of the body's character shingles, as plain ints for a Parquet list column."""
+    """MinHash of the body's character shingles, as plain ints for a Parquet list column.
+
+    Fed in batches: a batch costs NUM_PERM 8-byte values per shingle, so a body of a
+    million characters in one batch would take a gigabyte; the minimum is the same.
+    """
     mh = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME)
-    mh.update_batch(_shingles(text))
+    shingles = _shingles(text)
+    for start in range(0, len(shingles), _BATCH):
+        mh.update_batch(shingles[start : start + _BATCH])
     return [int(v) for v in mh.hashvalues]
 
 

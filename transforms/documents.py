@@ -45,7 +45,10 @@ def _page_articles(
     doc: RawDocument, lexicon: Lexicon | None
 ) -> tuple[list[SourceArticle], list[DocumentRejection]]:
     articles, rejections = [], []
-    for ordinal, draft in enumerate(rebuild_page(text_lines(doc.text), lexicon=lexicon)):
+    page_lines = text_lines(doc.text)
+    if not page_lines:  # HTML whose only content is markup, scripts and styles
+        return [], [DocumentRejection("empty", "no text outside the markup")]
+    for ordinal, draft in enumerate(rebuild_page(page_lines, lexicon=lexicon)):
         if not draft.body:
             kinds = sorted({p.kind for p in draft.paragraphs})
             lines = [n for p in draft.paragraphs for n in p.raw_lines]

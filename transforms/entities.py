@@ -7,6 +7,7 @@ the whole span (`601328.SH`) where the tagger sees pieces.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -51,13 +52,17 @@ _MAX_COMPANY_CHARS = 10
 _COMPANY_WORDS = frozenset({"控股", "股份", "集团", "科技", "实业", "发展", "电子", "生物", "医药"})
 
 
-def _company_before(text: str, start: int, tokens: Sequence[Token]) -> Match | None:
-    """The company a code is printed after, from the tokens right before the bracket."""
+def _company_before(
+    text: str, start: int, tokens: Sequence[Token], token_ends: Sequence[int]
+) -> Match | None:
+    """The company a code is printed after, from the tokens right before the bracket
+    (`token_ends`: the tokens' ends, in text order like the tokens)."""
     end = start
     while end > 0 and text[end - 1] in _BETWEEN_NAME_AND_CODE:
         end -= 1
     first = None
-    for tok in reversed([t for t in tokens if t.end <= end]):
+    for i in range(bisect_right(token_ends, end) - 1, -1, -1):
+        tok = tokens[i]
         nameish = tok.pos in _NAME_TOKEN_TAGS or tok.token in _COMPANY_WORDS
         if tok.end != (first.start if first else end) or not nameish:
             break
@@ -90,21 +95,33 @@ def _link_tickers(entities: list[Entity]) -> list[Entity]:
 
 
 def _non_overlapping(matches: Sequence[Match]) -> list[Match]:
-    """Longest match first; later matches that overlap a kept one are dropped."""
+    """Longest match first; later matches that overlap a kept one are dropped.
+
+    Kept spans are disjoint, so their ends rise with their starts: a match overlaps one
+    of them exactly when it overlaps the last kept span starting before the match ends.
+    That keeps the check logarithmic, so an article with many entities stays linear.
+    """
     kept: list[Match] = []
-    taken: list[tuple[int, int]] = []
+    starts: list[int] = []
+    ends: list[int] = []
     for m in sorted(matches, key=lambda m: (-(m.end - m.start), m.start)):
-        if all(m.end <= s or m.start >= e for s, e in taken):
-            kept.append(m)
-            taken.append((m.start, m.end))
+        before = bisect_left(starts, m.end)
+        if before and ends[before - 1] > m.start:
+            continue
+        kept.append(m)
+        starts.insert(before, m.start)
+        ends.insert(before, m.end)
     return sorted(kept, key=lambda m: (m.start, m.end))
 
 
 def _sentence_locator(sentences: Sequence[Sentence]) -> Callable[[int, int], int | None]:
+    """The sentence holding a span; sentences are disjoint and in text order."""
+    starts = [s.start for s in sentences]
+
     def locate(start: int, end: int) -> int | None:
-        for idx, s in enumerate(sentences):
-            if s.start <= start and end <= s.end:
-                return idx
+        idx = bisect_right(starts, start) - 1
+        if idx >= 0 and end <= sentences[idx].end:
+            return idx
         return None
 
     return locate
@@ -130,13 +147,16 @@ def extract_entities(
     for name in name_mentions(text, tokens, gazetteer=gazetteer, places=places, surnames=surnames):
         matches.append(Match(name.entity_type, name.start, name.end, name.normalized, None))
     tickers = [m for m in matches if m.entity_type == "TICKER"]
+    org_ends = sorted(m.end for m in matches if m.entity_type == "ORG")
+    token_ends = [t.end for t in tokens]
     for ticker in tickers:
-        named = [m.end for m in matches if m.entity_type == "ORG" and m.end <= ticker.start]
-        gap = text[max(named, default=0) : ticker.start]
+        named = bisect_right(org_ends, ticker.start)
+        gap = text[org_ends[named - 1] if named else 0 : ticker.start]
         if not named or any(ch not in _BETWEEN_NAME_AND_CODE for ch in gap):
-            company = _company_before(text, ticker.start, tokens)
+            company = _company_before(text, ticker.start, tokens, token_ends)
             if company is not None:
                 matches.append(company)
+                insort(org_ends, company.end)
     locate = _sentence_locator(sentences)
     entities = []
     for m in _non_overlapping(matches):

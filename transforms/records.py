@@ -9,6 +9,25 @@ from datetime import date
 from transforms.textclean import clean_text
 
 _MAX_DETAIL = 200
+# The longest value a metadata field may hold; `text` is bounded by the file size limit.
+# A longer one is a field holding something else (a whole page, a dump), not its value.
+FIELD_LIMITS = {"id": 256, "title": 1_000, "url": 4_096, "author": 100}
+MAX_AUTHORS = 100
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object whose keys are unique: with a key twice, which value counts depends on
+    the parser that wrote or reads the file, so the record means nothing certain."""
+    obj: dict[str, object] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise _DuplicateKey(f"key {key!r} appears twice in one object")
+        obj[key] = value
+    return obj
 
 
 @dataclass(frozen=True)
@@ -28,12 +47,19 @@ class RecordRejection:
     detail: str
 
 
-def _optional_str(obj: dict[str, object], key: str) -> str | None:
+def _check_length(key: str, value: str) -> None:
+    if len(value) > FIELD_LIMITS[key]:
+        raise ValueError(f"{key} holds {len(value)} characters, more than {FIELD_LIMITS[key]}")
+
+
+def _optional_str(obj: dict[str, object], key: str, *, limit: bool = True) -> str | None:
     value = obj.get(key)
     if value is None:
         return None
     if not isinstance(value, str):
         raise ValueError(f"{key} must be a string, not {type(value).__name__}")
+    if limit:
+        _check_length(key, value)
     return clean_text(value).strip() or None
 
 
@@ -44,8 +70,12 @@ def parse_record(line: str, line_no: int, folder_date: date) -> Record | RecordR
         return RecordRejection(line_no, reason, detail[:_MAX_DETAIL])
 
     try:
-        obj = json.loads(line)
-    except (json.JSONDecodeError, RecursionError) as err:
+        obj = json.loads(line, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as err:
+        return reject("bad_record", str(err))
+    except (ValueError, RecursionError) as err:
+        # ValueError: invalid JSON, or an integer too long to convert; RecursionError:
+        # nesting deeper than the parser goes.
         return reject("bad_json", str(err))
     if not isinstance(obj, dict):
         return reject("bad_record", f"a record is a JSON object, not {type(obj).__name__}")
@@ -59,7 +89,7 @@ def parse_record(line: str, line_no: int, folder_date: date) -> Record | RecordR
         external_id = _optional_str(obj, "id")
         title = _optional_str(obj, "title")
         url = _optional_str(obj, "url")
-        raw_date = _optional_str(obj, "pub_date")
+        raw_date = _optional_str(obj, "pub_date", limit=False)
     except ValueError as err:
         return reject("bad_field", str(err))
     authors = obj.get("authors", [])
@@ -67,6 +97,13 @@ def parse_record(line: str, line_no: int, folder_date: date) -> Record | RecordR
         authors = []
     if not isinstance(authors, list) or not all(isinstance(a, str) for a in authors):
         return reject("bad_field", "authors must be a list of strings")
+    if len(authors) > MAX_AUTHORS:
+        return reject("bad_field", f"{len(authors)} authors, more than {MAX_AUTHORS}")
+    try:
+        for author in authors:
+            _check_length("author", author)
+    except ValueError as err:
+        return reject("bad_field", str(err))
     if raw_date is not None:
         try:
             record_date = date.fromisoformat(raw_date[:10])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -28,12 +29,14 @@ import schemas
 import transforms
 from flows.io.nlp import DICTIONARY_DIR
 from flows.io.parquet import LAYOUTS
+from flows.io.raw import BROKEN_LINK, Rejected, open_raw_file
 from flows.io.store import Location, ObjectPath, ObjectStat
 
 STATE_DIR = "_state"
 PARTITIONS_DIR = "partitions"
 BACKFILLS_DIR = "backfills"
 FORMAT = 1
+_HASH_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -145,9 +148,34 @@ def read_state(curated: Location, source: str, pub_date: date) -> PartitionState
 def _sha256(path: Location) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
+        for block in iter(lambda: fh.read(_HASH_BLOCK), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _sha256_fd(fd: int) -> str:
+    digest = hashlib.sha256()
+    for block in iter(lambda: os.read(fd, _HASH_BLOCK), b""):
+        digest.update(block)
+    return digest.hexdigest()
+
+
+def unread_stamp(reason: str) -> FileStamp:
+    """The stamp of a file that is not read, for a reason that stays until the tree changes
+    (a symlink out of the root or looping, a FIFO): stable, so its partition can be
+    current, and unlike any content hash, so the day it becomes a readable file its
+    partition is stale. Every run stamps every file again, so that day is noticed."""
+    marker = hashlib.sha256(f"zhnews: not read: {reason}".encode()).hexdigest()
+    return FileStamp(marker, -1, -1)
+
+
+def listed_stamps(rejected: Iterable[Rejected]) -> dict[str, FileStamp]:
+    """Stamps of the entries a listing rejected (`Partition.rejected`): a folder that could
+    not be listed has no hash, so its partition stays stale until it can be."""
+    return {
+        r.raw_path: FileStamp(None, -1, -1) if r.reason == "unreadable" else unread_stamp(r.reason)
+        for r in rejected
+    }
 
 
 def _object_stats(raw_root: ObjectPath, files: list[str]) -> dict[str, ObjectStat]:
@@ -162,6 +190,27 @@ def _object_stats(raw_root: ObjectPath, files: list[str]) -> dict[str, ObjectSta
     return found
 
 
+def _stamp_local(raw_root: Path, rel_path: str, old: FileStamp | None) -> FileStamp:
+    """Opened like a read opens it (`open_raw_file`): nothing outside the root, nothing but
+    a regular file, is ever read to be hashed."""
+    opened = open_raw_file(raw_root, rel_path)
+    if isinstance(opened, tuple):
+        reason, detail = opened
+        if reason == "unreadable" and not detail.startswith(BROKEN_LINK):
+            return FileStamp(None, -1, -1)  # a read that failed: try again next run
+        return unread_stamp(reason)
+    try:
+        if old and old.sha256 and (old.size, old.mtime_ns) == (opened.size, opened.mtime_ns):
+            return old
+        try:
+            sha: str | None = _sha256_fd(opened.fd)
+        except OSError:
+            sha = None
+        return FileStamp(sha, opened.size, opened.mtime_ns)
+    finally:
+        os.close(opened.fd)
+
+
 def stamp_files(
     raw_root: Location, files: Iterable[str], previous: Mapping[str, FileStamp] | None = None
 ) -> dict[str, FileStamp]:
@@ -172,12 +221,13 @@ def stamp_files(
     stamps: dict[str, FileStamp] = {}
     previous = previous or {}
     files = list(files)
-    listed = _object_stats(raw_root, files) if isinstance(raw_root, ObjectPath) else None
+    if not isinstance(raw_root, ObjectPath):
+        return {name: _stamp_local(raw_root, name, previous.get(name)) for name in files}
+    listed = _object_stats(raw_root, files)
     for rel_path in files:
         path = raw_root / rel_path
-        try:
-            info = path.stat() if listed is None else listed[rel_path]
-        except (OSError, KeyError):
+        info = listed.get(rel_path)
+        if info is None:
             stamps[rel_path] = FileStamp(None, -1, -1)
             continue
         old = previous.get(rel_path)

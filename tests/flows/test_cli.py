@@ -152,8 +152,9 @@ def test_summary_names_reasons_skips_slow_partitions_and_quality():
         "files_ignored": 0,
         "files_failed": 1,
         "files_unchanged": 35,
-        "records_curated": 0,
-        "records_quarantined": 0,
+        "records_seen": 3,
+        "records_curated": 2,
+        "records_quarantined": 1,
         "rows": {"articles": 5},
         "reasons": {"not_text": 1},
         "quality": {"clean": 4, "suspect": 1},
@@ -169,6 +170,7 @@ def test_summary_names_reasons_skips_slow_partitions_and_quality():
     assert text.startswith("nightly r-1: partial in 12.0s")
     assert "2 processed (new 1, changed 1), 30 up to date, 1 failed" in text
     assert "35 unchanged" in text
+    assert "records     3 seen: 2 curated, 1 quarantined (JSONL lines)" in text
     assert "slowest     xh/2026-06-15 4.0s, cbn/2026-06-15 2.5s" in text
     assert "note        1 of 5 articles have text_quality `suspect`" in text
     assert "note        1 article repeats an earlier article" in text

@@ -6,11 +6,14 @@ import codecs
 import hashlib
 import os
 import random
+import threading
+import tracemalloc
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from flows.io import raw as raw_io
 from flows.io.raw import (
     DecodeRejection,
     Partition,
@@ -20,6 +23,7 @@ from flows.io.raw import (
     list_raw,
     read_raw_file,
 )
+from flows.io.state import FileStamp, stamp_files, unread_stamp
 from transforms.textclean import normalize_newlines
 
 JUNE_15 = date(2026, 6, 15)
@@ -607,3 +611,197 @@ def test_stray_nul_in_short_crlf_lines_is_stripped_not_binary() -> None:
         "国务院常务会议召开\n研究部署稳就业工作\n会议强调\n要多措并举\n",
         "utf-8",
     )
+
+
+# --------------------------------------------------------------------------- hostile files
+
+
+def _stamp_in_time(raw: Path, rel: str) -> dict[str, FileStamp]:
+    """`stamp_files` in a thread: a FIFO opened for reading would block it for ever."""
+    stamps: dict[str, FileStamp] = {}
+    worker = threading.Thread(target=lambda: stamps.update(stamp_files(raw, [rel])), daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive(), f"stamping {rel} blocked"
+    return stamps
+
+
+def test_a_fifo_is_neither_opened_to_be_hashed_nor_read(raw: Path) -> None:
+    folder = raw / "cbn" / "2026-06-15"
+    folder.mkdir(parents=True)
+    os.mkfifo(folder / "pipe.txt")
+
+    stamps = _stamp_in_time(raw, "cbn/2026-06-15/pipe.txt")
+
+    assert stamps["cbn/2026-06-15/pipe.txt"] == unread_stamp("not_regular_file")
+    result = read_raw_file(raw, "cbn/2026-06-15/pipe.txt")
+    assert isinstance(result, Rejected)
+    assert result.reason == "not_regular_file"
+
+
+def test_a_link_out_of_the_root_is_never_opened_even_to_be_hashed(raw: Path, outside: Path) -> None:
+    put(raw, "cbn/2026-06-15/page-1.txt")
+    (raw / "cbn/2026-06-15/leak.txt").symlink_to(outside / "leak.txt")
+
+    stamps = stamp_files(raw, ["cbn/2026-06-15/page-1.txt", "cbn/2026-06-15/leak.txt"])
+
+    leak = stamps["cbn/2026-06-15/leak.txt"]
+    assert leak == unread_stamp("symlink_outside_root")
+    assert leak.sha256 != hashlib.sha256((outside / "leak.txt").read_bytes()).hexdigest()
+    assert stamps["cbn/2026-06-15/page-1.txt"].sha256 == hashlib.sha256(BRIEF.encode()).hexdigest()
+
+
+def test_a_file_far_over_the_limit_is_neither_read_nor_held_in_memory(raw: Path) -> None:
+    path = raw / "cbn/2026-06-15/archive.txt"
+    path.parent.mkdir(parents=True)
+    with path.open("wb") as fh:
+        fh.truncate(100 * 1024 * 1024)  # sparse: no time to write
+
+    tracemalloc.start()
+    try:
+        result = read_raw_file(raw, "cbn/2026-06-15/archive.txt")
+        after_read = tracemalloc.get_traced_memory()[1]
+        stamps = stamp_files(raw, ["cbn/2026-06-15/archive.txt"])
+        after_stamp = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert isinstance(result, Rejected)
+    assert result.reason == "too_large"
+    assert result.detail == f"{100 * 1024 * 1024} bytes exceeds the {64 * 1024 * 1024}-byte limit"
+    assert after_read < 1024 * 1024  # the size decided: nothing was read
+    assert after_stamp < 8 * 1024 * 1024  # hashed in blocks, never whole
+    assert stamps["cbn/2026-06-15/archive.txt"].size == 100 * 1024 * 1024
+
+
+def test_a_file_that_grows_or_changes_while_read_is_not_curated(
+    raw: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = put(raw, "cbn/2026-06-15/page-1.txt", BRIEF)
+    real = raw_io.read_fd
+
+    def append_first(fd: int, limit: int) -> bytes:
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write("记者补充报道。\n")  # a writer appends while the file is read
+        return real(fd, limit)
+
+    monkeypatch.setattr(raw_io, "read_fd", append_first)
+    result = read_raw_file(raw, "cbn/2026-06-15/page-1.txt")
+
+    assert isinstance(result, Rejected)
+    assert result.reason == "changed_during_read"
+    size = len(BRIEF.encode())
+    assert result.detail.startswith(f"{size} bytes when opened, {size + 1} read")
+
+
+def test_what_was_read_comes_with_the_stat_it_was_read_at(raw: Path) -> None:
+    path = put(raw, "cbn/2026-06-15/page-1.txt", BRIEF)
+    result = read_raw_file(raw, "cbn/2026-06-15/page-1.txt")
+    assert isinstance(result, RawText)
+    info = path.stat()
+    assert (result.size, result.mtime_ns) == (info.st_size, info.st_mtime_ns)
+
+
+def test_a_file_name_that_is_not_utf8_is_rejected_with_a_printable_path(raw: Path) -> None:
+    put(raw, "cbn/2026-06-15/page-1.txt")
+    name = "新闻稿.txt".encode("gbk")
+    with open(os.fsencode(raw / "cbn/2026-06-15") + b"/" + name, "wb") as fh:
+        fh.write(BRIEF.encode())
+
+    (partition,) = list_raw(raw).partitions
+
+    assert partition.files == ("cbn/2026-06-15/page-1.txt",)
+    (rejected,) = partition.rejected
+    # Bytes that are not UTF-8 as escapes (`\\xd0\\xc2`); C5 B8 happens to be UTF-8 for Ÿ.
+    assert rejected.raw_path == "cbn/2026-06-15/\\xd0\\xc2\\xceŸ\\xe5.txt"
+    assert rejected.raw_path.encode("utf-8")  # storable
+    assert (rejected.reason, rejected.source, rejected.pub_date) == ("bad_name", "cbn", JUNE_15)
+    assert partition.entries == 2
+
+
+@pytest.mark.parametrize(
+    "links",
+    [{"2026-06-16": "2026-06-16"}, {"2026-06-16": "2026-06-17", "2026-06-17": "2026-06-16"}],
+)
+def test_a_looping_folder_link_is_unreadable_not_outside(raw: Path, links: dict[str, str]) -> None:
+    put(raw, "cbn/2026-06-15/page-1.txt")
+    for name, target in links.items():
+        (raw / "cbn" / name).symlink_to(target)
+    (raw / "cbn" / "2026-06-18").symlink_to("2026-06-30")  # dangling
+
+    listing = list_raw(raw)
+
+    assert [p.pub_date for p in listing.partitions] == [JUNE_15]
+    assert reasons(listing.rejected) == dict.fromkeys(
+        [f"cbn/{name}" for name in links] + ["cbn/2026-06-18"], "unreadable"
+    )
+    assert all(r.detail.startswith("broken or looping symlink") for r in listing.rejected)
+
+
+def test_a_folder_that_cannot_be_listed_is_rejected_and_its_partition_kept(
+    raw: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put(raw, "cbn/2026-06-15/page-1.txt")
+    put(raw, "cbn/2026-06-16/page-1.txt")
+    put(raw, "cbn/2026-06-16/extra/page-2.txt")
+    put(raw, "xinhua/2026-06-15/feed.jsonl", WIRE_LINE)
+    refused = {raw / "cbn/2026-06-15", raw / "cbn/2026-06-16/extra", raw / "xinhua"}
+    real_scandir, real_iterdir = os.scandir, Path.iterdir
+
+    def scandir(path: object = ".") -> object:
+        if isinstance(path, str | os.PathLike) and Path(path) in refused:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    def iterdir(self: Path) -> object:
+        if self in refused:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_iterdir(self)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    listing = list_raw(raw)
+
+    (partition,) = listing.partitions
+    assert (partition.pub_date, partition.files) == (
+        date(2026, 6, 16),
+        ("cbn/2026-06-16/page-1.txt",),
+    )
+    assert reasons(list(partition.rejected)) == {"cbn/2026-06-16/extra": "unreadable"}
+    assert reasons(listing.rejected) == {"cbn/2026-06-15": "unreadable", "xinhua": "unreadable"}
+    assert listing.keeps("cbn", JUNE_15) and listing.keeps("xinhua", date(2026, 1, 1))
+    assert not listing.keeps("cbn", date(2026, 6, 16))
+    assert listing.files_seen == 4
+
+
+@pytest.mark.parametrize("codec", ["gbk", "big5"])
+def test_lines_in_utf8_and_one_legacy_encoding_are_decoded_line_by_line(codec: str) -> None:
+    legacy = (
+        "經濟部同時宣布明年度將編列預算。" if codec == "big5" else "商务部同时宣布明年将安排预算。"
+    )
+    data = "国家统计局今天发布数据。\n".encode() + legacy.encode(codec) + b"\r\n"
+
+    text, encoding = decode_bytes(data)
+
+    assert text == f"国家统计局今天发布数据。\n{legacy}\n"
+    assert encoding == f"utf-8+{'gb18030' if codec == 'gbk' else 'big5'}"
+
+
+def test_a_legacy_file_with_ascii_lines_is_not_a_mixture() -> None:
+    data = b"2026-06-15\n" + "商务部同时宣布明年将安排预算。\n".encode("gbk")
+    assert decode_bytes(data) == ("2026-06-15\n商务部同时宣布明年将安排预算。\n", "gb18030")
+
+
+def test_jsonl_keeps_the_line_breaks_a_json_string_may_hold() -> None:
+    record = (
+        '{"text": "第一段。\u2028第二段。\u2029第三段。\x85第四段。"}\r\n{"text": "下一条。"}\r\n'
+    )
+
+    text, _ = decode_bytes(record.encode("utf-8"), jsonl=True)
+
+    assert (
+        text
+        == '{"text": "第一段。\u2028第二段。\u2029第三段。\u2028第四段。"}\n{"text": "下一条。"}\n'
+    )
+    # As a page, every one of them is a line break.
+    assert decode_bytes(record.encode("utf-8"))[0].count("\n") == 5

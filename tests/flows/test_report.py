@@ -30,6 +30,8 @@ def _summary(**overrides: object) -> dict[str, object]:
         "planned": {"new": 2, "changed": 1},
         "quality": {"clean": 8, "garbled": 1},
         "duplicates": 2,
+        "records_seen": 10,
+        "records_curated": 7,
         "records_quarantined": 3,
         "failures": ["wire/2026-06-16: disk went away"],
     }
@@ -52,6 +54,7 @@ def test_markdown_has_counts_reasons_slowest_and_quality():
     assert text.startswith("# nightly run `r-1`: partial")
     assert "3 curated (new 2, changed 1), 40 skipped as up to date, 1 failed" in text
     assert "41 unchanged" in text
+    assert "- JSONL records: 10 seen, 7 curated, 3 quarantined" in text
     assert "| tokens | 4000 |" in text
     # Reasons by count, most frequent first.
     assert text.index("| bad_json | 3 |") < text.index("| not_text | 1 |")

@@ -273,6 +273,7 @@ def _runs(**overrides: object) -> pl.DataFrame:
         "files_ignored": 1,
         "files_failed": 0,
         "files_unchanged": 3,
+        "records_seen": 3,
         "records_curated": 2,
         "records_quarantined": 1,
         "articles": 4,
@@ -305,12 +306,21 @@ def test_runs_accepts_an_accounted_run() -> None:
     )
 
 
+def test_a_failed_run_is_recorded_whatever_its_counts() -> None:
+    """A run that failed part way, or because its counts did not add up, keeps its row."""
+    row = _runs(status="failed", error="AccountingError: …", files_seen=9, records_seen=5)
+    assert Runs.validate(row).height == 1
+
+
 @pytest.mark.parametrize(
     ("overrides", "check"),
     [
         ({"files_seen": 8}, "files seen = curated + quarantined + ignored + failed + unchanged"),
         ({"files_unchanged": 0}, "files seen = curated + quarantined"),
         ({"files_curated": 3}, "files seen = curated + quarantined + ignored + failed"),
+        ({"status": "partial", "files_seen": 6}, "files seen = curated + quarantined"),
+        ({"records_seen": 4}, "records seen = curated + quarantined"),
+        ({"records_quarantined": 0}, "records seen = curated + quarantined"),
         ({"status": "running"}, "isin"),
         ({"rows_tokens": -1}, "greater_than_or_equal_to(0)"),
     ],

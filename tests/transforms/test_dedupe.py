@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import random
+import tracemalloc
 from datetime import date
 
 import polars as pl
+from datasketch import MinHash
 
 from transforms.dedupe import NUM_PERM, assign_duplicates, signature
 
@@ -82,3 +85,31 @@ def test_unrelated_articles_on_one_topic_are_not_duplicates():
         "a": None,
         "b": None,
     }
+
+
+def _long_text(chars: int) -> str:
+    rng = random.Random(20260615)
+    pieces = [STORY, EDITED, OTHER]
+    text = ""
+    while len(text) < chars:
+        text += rng.choice(pieces) + str(rng.randrange(10**6))
+    return text[:chars]
+
+
+def test_a_long_body_has_the_signature_of_one_batch_in_bounded_memory():
+    """Shingles are hashed in batches: the same minimum as one batch, in a fraction of the
+    memory (one batch holds NUM_PERM 8-byte values per shingle: 200 MB here)."""
+    text = _long_text(200_000)
+    whole = MinHash(num_perm=NUM_PERM, seed=20260615, scheme="affine32")
+    squashed = "".join(ch for ch in text if ch.isalnum())
+    whole.update_batch([squashed[i : i + 5].encode() for i in range(len(squashed) - 4)])
+
+    tracemalloc.start()
+    try:
+        batched = signature(text)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert batched == [int(v) for v in whole.hashvalues]
+    assert peak < 40 * 1024 * 1024

@@ -93,6 +93,19 @@ def test_page_of_furniture_only_rejects_everything() -> None:
     assert [(r.reason, r.record) for r in rejections] == [("no_body", None)]
 
 
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<html><head><script>var page = 1;</script></head><body></body></html>",
+        "<html><body><style>p { margin: 0 }</style><!-- 广告位 --></body></html>",
+    ],
+)
+def test_a_page_of_markup_without_text_is_empty(html: str) -> None:
+    articles, rejections = document_articles(_doc(html))
+    assert articles == []
+    assert rejections == [DocumentRejection("empty", "no text outside the markup")]
+
+
 def test_jsonl_records_become_articles() -> None:
     text = _jsonl(
         {

@@ -96,6 +96,16 @@ def test_pub_date_matching_the_folder_is_accepted(pub_date: str) -> None:
         (_line(text=TEXT, pub_date="2026-02-30"), "bad_date"),
         (_line(text=TEXT, pub_date="2026-06-14"), "date_mismatch"),
         (_line(text=TEXT, pub_date="2025-06-15T00:00:00Z"), "date_mismatch"),
+        # Hostile lines: an integer too long to convert, NaN, a key twice, huge fields.
+        ('{"id": 1' + "0" * 5000 + ', "text": "据交通银行消息。"}', "bad_json"),
+        ('{"id": NaN, "text": "据交通银行消息。"}', "bad_field"),
+        ('{"text": "据交通银行消息。", "text": "另一段正文。"}', "bad_record"),
+        ('{"text": "据交通银行消息。", "meta": {"a": 1, "a": 2}}', "bad_record"),
+        (_line(text=TEXT, id="x" * 257), "bad_field"),
+        (_line(text=TEXT, title="长" * 1001), "bad_field"),
+        (_line(text=TEXT, url="https://" + "a" * 4096), "bad_field"),
+        (_line(text=TEXT, authors=["名" * 101]), "bad_field"),
+        (_line(text=TEXT, authors=["王希"] * 101), "bad_field"),
     ],
 )
 def test_rejection_reasons(line: str, reason: str) -> None:
@@ -197,3 +207,30 @@ def test_parse_jsonl_duplicate_id_rejects_later_lines() -> None:
 def test_parse_jsonl_empty_text_has_no_records() -> None:
     assert parse_jsonl("", FOLDER) == []
     assert parse_jsonl("\n \n\t\n", FOLDER) == []
+
+
+def test_fields_at_their_limits_and_huge_unknown_fields_are_accepted() -> None:
+    line = _line(
+        id="x" * 256,
+        title="长" * 1000,
+        url="https://" + "a" * 4088,
+        authors=["名" * 100] * 100,
+        text=TEXT,
+        raw_html="<p>" + "正文" * 200_000 + "</p>",
+    )
+    parsed = parse_record(line, 1, FOLDER)
+    assert isinstance(parsed, Record)
+    assert (len(parsed.external_id or ""), len(parsed.title or "")) == (256, 1000)
+    assert parsed.authors == ("名" * 100,)
+
+
+def test_a_duplicate_key_is_named() -> None:
+    parsed = parse_record('{"text": "据交通银行消息。", "text": "另一段。"}', 2, FOLDER)
+    assert isinstance(parsed, RecordRejection)
+    assert parsed.detail == "key 'text' appears twice in one object"
+
+
+def test_payloads_that_look_like_code_are_kept_as_text() -> None:
+    payload = "__import__('os').system('touch PWNED')\ncposix\nsystem\n(Vtouch PWNED\ntR."
+    parsed = parse_record(_line(id="../../etc/passwd", text=payload), 1, FOLDER)
+    assert parsed == Record(1, payload, "../../etc/passwd", None, None, ())
