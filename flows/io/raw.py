@@ -35,6 +35,15 @@ SOURCE_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 DATE_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SUPPORTED_SUFFIXES = (".txt", ".jsonl")
 DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
+# Read only, never waiting on a FIFO, never through a link swapped in after the check
+# (flags a platform lacks are left out).
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
 # The detail of an `unreadable` symlink: a fact about the tree, unlike a failed read.
 BROKEN_LINK = "broken or looping symlink"
 
@@ -535,7 +544,7 @@ def open_raw_file(raw_root: Path, rel_path: str) -> OpenedFile | tuple[str, str]
     try:
         if not stat.S_ISREG(target.stat().st_mode):
             return "not_regular_file", "not a regular file"
-        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = os.open(target, _OPEN_FLAGS)
     except OSError as err:
         return "unreadable", _error(err)
     info = os.fstat(fd)

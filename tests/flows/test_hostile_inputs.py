@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -280,7 +281,7 @@ def test_ids_and_fields_that_look_like_paths_stay_data(hostile_run: HostileRun) 
 
 
 def test_partition_records_hash_exactly_what_was_read(hostile_run: HostileRun) -> None:
-    state = read_state(hostile_run.curated, "cbn", raw_io.date.fromisoformat(DAY))
+    state = read_state(hostile_run.curated, "cbn", date.fromisoformat(DAY))
     assert state is not None
     for name in ("utf-8.txt", "big5.txt", "one-line.txt"):
         data = (hostile_run.raw / PAGES / name).read_bytes()
@@ -393,7 +394,7 @@ def _run(raw: Path, curated: Path) -> dict[str, object]:
 
 
 def _state_sha(curated: Path, name: str) -> str | None:
-    state = read_state(curated, "cbn", raw_io.date.fromisoformat(DAY))
+    state = read_state(curated, "cbn", date.fromisoformat(DAY))
     assert state is not None
     return state.files[f"{PAGES}/{name}"].sha256
 
