@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
-import os
 import random
 import shutil
 import statistics
@@ -45,7 +43,7 @@ from typing import Any
 
 import polars as pl
 
-from benchmarks.throughput import generated_articles, loadavg, machine
+from benchmarks.throughput import generated_articles, loadavg, machine, save_report
 from flows.io import parquet
 from flows.io.catalog import scan
 from flows.io.sql import connect
@@ -468,14 +466,7 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def write_results(report: dict[str, Any], path: Path) -> Path:
-    """The report as JSON at `path` and as Markdown beside it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    md = path.with_suffix(".md")
-    md.write_text(markdown(report) + "\n", encoding="utf-8")
-    return md
+    return save_report(report, path, markdown(report))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -863,15 +863,20 @@ def _run_key(label: str) -> str:
     return label.replace("-", "_")
 
 
-def write_results(report: dict[str, Any], path: Path) -> Path:
-    """The report as JSON at `path` (atomically) and as Markdown beside it (`.md`)."""
+def save_report(report: dict[str, Any], path: Path, text: str) -> Path:
+    """A benchmark's report as JSON at `path` (atomically) and `text` as Markdown beside
+    it (`.md`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     os.replace(tmp, path)
     md = path.with_suffix(".md")
-    md.write_text(markdown(report) + "\n", encoding="utf-8")
+    md.write_text(text + "\n", encoding="utf-8")
     return md
+
+
+def write_results(report: dict[str, Any], path: Path) -> Path:
+    return save_report(report, path, markdown(report))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
