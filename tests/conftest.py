@@ -72,6 +72,19 @@ def curated_dataset(prefect_harness: None, tmp_path_factory: pytest.TempPathFact
     return base / "curated"
 
 
+def harness_child_env(tmp_path: Path) -> dict[str, str]:
+    """The test harness's API for child processes, and a Prefect home of their own."""
+    from prefect.settings import PREFECT_API_URL
+
+    home = tmp_path / "prefect-home"
+    home.mkdir(exist_ok=True)
+    return {
+        **os.environ,
+        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+        "PREFECT_HOME": str(home),
+    }
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     """moto's S3 server in this process, on 127.0.0.1 and a free port."""

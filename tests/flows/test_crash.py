@@ -21,11 +21,10 @@ from typing import Any
 
 import polars as pl
 import pytest
-from prefect.settings import PREFECT_API_URL
 
 from flows import pipeline
 from flows.io import parquet, store
-from tests.conftest import REPO, SAMPLE_PAGE
+from tests.conftest import REPO, SAMPLE_PAGE, harness_child_env
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -111,16 +110,6 @@ def reference(raw: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple
     return {key: _file_frame(path) for key, path in files.items()}
 
 
-def _child_env(tmp_path: Path) -> dict[str, str]:
-    home = tmp_path / "prefect-home"
-    home.mkdir(exist_ok=True)
-    return {
-        **os.environ,
-        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
-        "PREFECT_HOME": str(home),
-    }
-
-
 def _assert_readers_see_whole_files(curated: Path, reference: dict[tuple, pl.DataFrame]) -> None:
     """What a reader of the curated root sees right after a kill: every table file whole
     and exactly one partition's worth, each either absent or equal to the finished one; the
@@ -174,7 +163,7 @@ def test_a_run_killed_anywhere_leaves_old_or_new_and_the_next_run_finishes_it(
             *("run", "--raw", str(raw), "--curated", str(curated)),
         ],
         cwd=REPO,
-        env=_child_env(tmp_path),
+        env=harness_child_env(tmp_path),
         capture_output=True,
         text=True,
         timeout=600,
@@ -271,7 +260,7 @@ def test_a_read_only_curated_root_is_refused_before_any_work(
                 str(curated_once),
                 "--force",
             ],
-            env=_child_env(tmp_path),
+            env=harness_child_env(tmp_path),
             capture_output=True,
             text=True,
             timeout=600,
@@ -309,7 +298,7 @@ def test_two_runs_at_once_end_with_the_tables_of_one(
     second_starts: str,
 ) -> None:
     curated = tmp_path / "curated"
-    env = _child_env(tmp_path)
+    env = harness_child_env(tmp_path)
     logs = [tmp_path / "first.log", tmp_path / "second.log"]
     first = _start(raw, curated, env, logs[0])
     if second_starts != "together":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
@@ -17,26 +16,14 @@ from filelock import FileLock
 from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
-from prefect.settings import PREFECT_API_URL
 
 from flows import pipeline
-from tests.conftest import SAMPLE_PAGE
+from tests.conftest import SAMPLE_PAGE, harness_child_env
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 ZHNEWS = Path(sys.executable).with_name("zhnews")
 DAYS = ("2026-06-15", "2026-06-16")
-
-
-def _env(tmp_path: Path) -> dict[str, str]:
-    """The harness's API for the child processes, and a Prefect home of their own."""
-    home = tmp_path / "prefect-home"
-    home.mkdir(exist_ok=True)
-    return {
-        **os.environ,
-        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
-        "PREFECT_HOME": str(home),
-    }
 
 
 @pytest.fixture
@@ -57,7 +44,7 @@ def served(raw: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], P
             *(str(ZHNEWS), "serve", "--raw", str(raw), "--curated", str(curated)),
             *("--schedule", "15 3 * * *"),
         ],
-        env=_env(tmp_path),
+        env=harness_child_env(tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -125,7 +112,7 @@ def test_two_runs_on_one_curated_root_take_turns(raw: Path, tmp_path: Path):
     curated = tmp_path / "curated"
     curated.mkdir()
     command = [str(ZHNEWS), "run", "--raw", str(raw), "--curated", str(curated), "--force"]
-    env = _env(tmp_path)
+    env = harness_child_env(tmp_path)
     logs = [tmp_path / f"run-{i}.log" for i in range(2)]
     # Hold the curated root's lock until both runs wait for it, whatever their speed.
     held = FileLock(str(curated / pipeline.LOCK_FILE))
