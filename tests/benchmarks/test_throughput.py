@@ -66,6 +66,7 @@ def report(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> d
                 use_api_url=True,
                 work_dir=tmp_path_factory.mktemp("bench"),
                 workers=1,
+                bound_repeats=1,
             )
         )
 
@@ -99,6 +100,15 @@ def test_report_keys_and_sane_values(report: dict[str, Any], tmp_path: Path) -> 
     assert report["stage_sum_seconds"] <= wall + 0.01
     assert big["stage_calls"]["segment+tag"] >= 20
 
+    tagging = report["bounds"]["tagging"]
+    assert tagging["mb_per_s"] > 0 and tagging["cores"] == report["machine"]["cores"]
+    assert tagging["ceiling_vs_baseline"] == pytest.approx(
+        tagging["cores"] * tagging["mb_per_s"] / base["mb_per_s"]
+    )
+    stack = report["bounds"]["stack_start_up"]
+    assert stack["imports_and_dictionary_seconds"] > 0 and stack["temporary_server_seconds"] > 0
+    assert "pandera.polars" in stack["imports"] and stack["repeats"] == 1
+
     assert set(report["targets"]) == set(throughput.TARGETS)
     assert report["targets"]["rss_growth"]["met"] is None
 
@@ -106,3 +116,4 @@ def test_report_keys_and_sane_values(report: dict[str, Any], tmp_path: Path) -> 
     assert json.loads((tmp_path / "bench.json").read_text())["input"]["articles"] == 20
     text = md.read_text()
     assert "segment+tag" in text and "not measured" in text and "Load average" in text
+    assert "Tagging alone" in text and "temporary server answers" in text

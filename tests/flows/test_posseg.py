@@ -68,3 +68,20 @@ def test_tokenizer_tags_like_jieba_posseg() -> None:
     expected = tagged(jieba.posseg.POSTokenizer)
     assert tagged(FastPOSTokenizer) == expected
     assert len(expected) > 1000
+
+
+def test_tag_table_of_the_default_dictionary_is_jiebas() -> None:
+    fresh = jieba.posseg.POSTokenizer(jieba.Tokenizer())
+    fast = FastPOSTokenizer(jieba.Tokenizer())
+    assert fast.word_tag_tab == fresh.word_tag_tab
+    assert len(fast.word_tag_tab) > 300_000
+    # A copy: user words merged into one tokenizer's table stay out of the others'.
+    fast.word_tag_tab["杨井鑫"] = "nr"
+    assert "杨井鑫" not in FastPOSTokenizer(jieba.Tokenizer()).word_tag_tab
+
+
+def test_tag_table_of_another_dictionary_is_read_from_it(tmp_path: Path) -> None:
+    path = tmp_path / "dict.txt"
+    path.write_text("新世纪 10 t\n江泽民 5 nr\n", encoding="utf-8")
+    fast = FastPOSTokenizer(jieba.Tokenizer(str(path)))
+    assert fast.word_tag_tab == {"新世纪": "t", "江泽民": "nr"}
