@@ -437,7 +437,10 @@ STACK_IMPORTS = (
     "datasketch",
     "jieba.posseg",
 )
+# With cyclic garbage collection off, as `zhnews run` starts (flows/cli.py: _start_up).
 STACK_CODE = (
+    "import gc\n"
+    "gc.disable()\n"
     "import logging\n"
     f"import {', '.join(STACK_IMPORTS)}\n"
     "jieba.setLogLevel(logging.WARNING)\n"
@@ -914,7 +917,8 @@ def markdown(report: dict[str, Any]) -> str:
             f"baseline. With every other stage free and {tag['cores']} workers scaling "
             f"perfectly, the pipeline would reach {_num(tag['ceiling_vs_baseline'], 2, '×')}.",
             f"- Start-up of the stack alone, with none of the project's code: a new Python "
-            f"importing {', '.join(stack['imports'])} and loading jieba's dictionary takes "
+            f"importing {', '.join(stack['imports'])} and loading jieba's dictionary (cyclic "
+            f"garbage collection off, as `zhnews run` starts) takes "
             f"{_num(stack['imports_and_dictionary_seconds'], 1, ' s')}; Prefect's temporary "
             f"server answers {_num(stack['temporary_server_seconds'], 1, ' s')} after it "
             f"starts (warm PREFECT_HOME; it boots on another core meanwhile). Medians of "
