@@ -25,7 +25,9 @@ def _alive(pid: int) -> bool:
     return not (status.is_file() and "\nState:\tZ" in status.read_text())
 
 
-def test_the_server_answers_and_goes_away(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_server_answers_and_goes_away(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A home of its own: other test processes may be starting servers at the same time.
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path))
     monkeypatch.delenv(API_URL_ENV, raising=False)
     with TemporaryServer() as server:
         assert os.environ[API_URL_ENV] == server.api_url
@@ -47,6 +49,7 @@ def test_the_server_dies_with_a_killed_run(tmp_path: Path) -> None:
         "time.sleep(600)\n"
     )
     env = {k: v for k, v in os.environ.items() if k != API_URL_ENV}
+    env["PREFECT_HOME"] = str(tmp_path)
     run = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, env=env)
     assert run.stdout is not None
     server_pid = int(run.stdout.readline())
