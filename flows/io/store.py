@@ -264,23 +264,31 @@ def filesystem(scheme: str, bucket: str) -> pafs.FileSystem:
 
 
 @lru_cache(maxsize=32)
+def _region(bucket: str, endpoint: str | None, region: str | None) -> str:
+    """The bucket's region: the configured one, the default for a custom endpoint, or what
+    S3 says of the bucket (asked once per process)."""
+    if region is not None:
+        return region
+    return _DEFAULT_REGION if endpoint else pafs.resolve_s3_region(bucket)
+
+
+@lru_cache(maxsize=32)
 def _s3(
     bucket: str, endpoint: str | None, region: str | None, _key_id: str | None, _profile: str | None
 ) -> pafs.S3FileSystem:
-    if region is None:
-        region = _DEFAULT_REGION if endpoint else pafs.resolve_s3_region(bucket)
     # Delayed open: a small object goes up in one PUT instead of a multipart upload.
-    return pafs.S3FileSystem(region=region, endpoint_override=endpoint, allow_delayed_open=True)
+    return pafs.S3FileSystem(
+        region=_region(bucket, endpoint, region),
+        endpoint_override=endpoint,
+        allow_delayed_open=True,
+    )
 
 
 def polars_storage_options(path: ObjectPath) -> dict[str, str]:
     """The connection `filesystem` makes, in the terms of polars' cloud readers (which take
     the credentials from the same AWS_* variables)."""
     endpoint = _first_env(_ENDPOINT_ENV)
-    region = _first_env(_REGION_ENV)
-    if region is None:
-        region = _DEFAULT_REGION if endpoint else pafs.resolve_s3_region(path.bucket)
-    options = {"aws_region": region}
+    options = {"aws_region": _region(path.bucket, endpoint, _first_env(_REGION_ENV))}
     if endpoint:
         options["aws_endpoint_url"] = endpoint
         if endpoint.startswith("http://"):
