@@ -20,8 +20,9 @@ from datetime import date, timedelta
 import polars as pl
 
 from flows.io import parquet
-from flows.io.raw import BROKEN_LINK, Rejected, read_raw_file
+from flows.io.raw import Rejected, read_failed, read_raw_file
 from flows.io.state import (
+    UNKNOWN,
     FileStamp,
     PartitionState,
     Versions,
@@ -46,9 +47,6 @@ from transforms.tables import (
 )
 
 QUARANTINE_TABLE = "quarantine"
-# Rejections that say nothing about a file's content: the next run must read it again.
-READ_FAILURES = frozenset({"unreadable", "changed_during_read"})
-UNKNOWN = FileStamp(None, -1, -1)
 DOC_FREQ_TABLE = "doc_freq"
 # How far back a near-duplicate's original is looked for.
 DEDUPE_DAYS = 30
@@ -113,11 +111,7 @@ class FileAnalysis:
         read win over the plan's hash, since the file may have changed in between; a file
         whose read failed, or that changed while it was read, is recorded as unknown, so
         the next run reads it again."""
-        if any(
-            r.reason in READ_FAILURES and not r.detail.startswith(BROKEN_LINK)
-            for r in self.rejections
-            if r.record is None
-        ):
+        if any(read_failed(r.reason, r.detail) for r in self.rejections if r.record is None):
             return UNKNOWN
         if self.sha256 is not None:
             return FileStamp(self.sha256, self.size, self.mtime_ns)

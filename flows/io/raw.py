@@ -46,6 +46,8 @@ _OPEN_FLAGS = (
 )
 # The detail of an `unreadable` symlink: a fact about the tree, unlike a failed read.
 BROKEN_LINK = "broken or looping symlink"
+# Rejections that say nothing lasting about a file: the next run tries it again.
+READ_FAILURES = frozenset({"unreadable", "changed_during_read"})
 
 # Encodings Chinese publishers use besides UTF-8 (tried first) and the BOM-marked ones.
 _LEGACY_ENCODINGS = ["gb18030", "big5", "big5hkscs", "utf_16_le", "utf_16_be"]
@@ -148,6 +150,12 @@ class DecodeRejection(Exception):
         self.detail = detail
 
 
+def read_failed(reason: str, detail: str) -> bool:
+    """Whether a rejection is an attempt that failed (a read, a listing), not a fact about
+    the tree such as a broken link: a file so rejected is read again by the next run."""
+    return reason in READ_FAILURES and not detail.startswith(BROKEN_LINK)
+
+
 def _is_hidden(path: Path) -> bool:
     return path.name.startswith(".")
 
@@ -156,15 +164,24 @@ def _error(err: OSError | RuntimeError) -> str:
     return f"{type(err).__name__}: {getattr(err, 'strerror', None) or err}"
 
 
-def _link_problem(path: Path, root: Path) -> tuple[str, str] | None:
-    """Why a symlink cannot be followed: it loops, dangles or leaves the raw root."""
+def _resolve_inside(path: Path, root: Path) -> Path | tuple[str, str]:
+    """What a path leads to, or why it cannot be followed: it is missing, a link that loops
+    or dangles, or it leads out of the raw root."""
     try:
         target = path.resolve(strict=True)
     except (OSError, RuntimeError) as err:
-        return "unreadable", f"{BROKEN_LINK}: {_error(err)}"
+        if path.is_symlink():
+            return "unreadable", f"{BROKEN_LINK}: {_error(err)}"
+        return "unreadable", _error(err)
     if not target.is_relative_to(root):
         return "symlink_outside_root", "link leaves the raw root"
-    return None
+    return target
+
+
+def _link_problem(path: Path, root: Path) -> tuple[str, str] | None:
+    """Why a symlink in the listing cannot be followed."""
+    target = _resolve_inside(path, root)
+    return target if isinstance(target, tuple) else None
 
 
 def _entries(folder: Path) -> list[Path] | OSError:
@@ -521,6 +538,23 @@ def _decode_without_bom(data: bytes) -> tuple[str, str]:
     raise DecodeRejection("decode_error", "not UTF-8, GB18030, Big5 or UTF-16")
 
 
+def _layout_problem(rel_path: str) -> tuple[str, str] | None:
+    """Why a path is not a file directly in `<source>/<YYYY-MM-DD>/`, if it is not."""
+    parts = Path(rel_path).parts
+    if len(parts) != 3 or ".." in parts or Path(rel_path).is_absolute():
+        return "bad_layout", "files belong directly in <source>/<YYYY-MM-DD>/"
+    return None
+
+
+def _refusal(suffix: str, size: int, max_bytes: int) -> tuple[str, str] | None:
+    """Why a file of this suffix and size is not read at all, if it is not."""
+    if suffix.lower() not in SUPPORTED_SUFFIXES:
+        return "unsupported_type", f"suffix {suffix or '(none)'!r} is not .txt or .jsonl"
+    if size > max_bytes:
+        return "too_large", f"{size} bytes exceeds the {max_bytes}-byte limit"
+    return None
+
+
 def open_raw_file(raw_root: Path, rel_path: str) -> OpenedFile | tuple[str, str]:
     """Open a file of a partition for reading, or say why it is not opened.
 
@@ -528,19 +562,13 @@ def open_raw_file(raw_root: Path, rel_path: str) -> OpenedFile | tuple[str, str]
     root; only a regular file is opened, without blocking and without following a link
     swapped in meanwhile, so a FIFO or device is never waited on or read.
     """
-    parts = Path(rel_path).parts
-    if len(parts) != 3 or ".." in parts or Path(rel_path).is_absolute():
-        return "bad_layout", "files belong directly in <source>/<YYYY-MM-DD>/"
+    bad_layout = _layout_problem(rel_path)
+    if bad_layout is not None:
+        return bad_layout
     root = raw_root.resolve()
-    path = root / rel_path
-    try:
-        target = path.resolve(strict=True)
-    except (OSError, RuntimeError) as err:
-        if path.is_symlink():
-            return "unreadable", f"{BROKEN_LINK}: {_error(err)}"
-        return "unreadable", _error(err)
-    if not target.is_relative_to(root):
-        return "symlink_outside_root", "link leaves the raw root"
+    target = _resolve_inside(root / rel_path, root)
+    if isinstance(target, tuple):
+        return target
     try:
         if not stat.S_ISREG(target.stat().st_mode):
             return "not_regular_file", "not a regular file"
@@ -578,11 +606,9 @@ def _read_local(raw_root: Path, rel_path: str, max_bytes: int) -> _Bytes | tuple
     if isinstance(opened, tuple):
         return opened
     try:
-        if Path(rel_path).suffix.lower() not in SUPPORTED_SUFFIXES:
-            suffix = Path(rel_path).suffix or "(none)"
-            return "unsupported_type", f"suffix {suffix!r} is not .txt or .jsonl"
-        if opened.size > max_bytes:
-            return "too_large", f"{opened.size} bytes exceeds the {max_bytes}-byte limit"
+        refused = _refusal(Path(rel_path).suffix, opened.size, max_bytes)
+        if refused is not None:
+            return refused
         try:
             data = read_fd(opened.fd, opened.size + 1)
             after = os.fstat(opened.fd)
@@ -609,11 +635,10 @@ def _read_object(path: ObjectPath, max_bytes: int) -> _Bytes | tuple[str, str]:
         return "unreadable", "FileNotFoundError: no such object"
     if info.type != pafs.FileType.File:
         return "not_regular_file", "not a regular file"
-    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        return "unsupported_type", f"suffix {path.suffix or '(none)'!r} is not .txt or .jsonl"
     size = int(info.size)
-    if size > max_bytes:
-        return "too_large", f"{size} bytes exceeds the {max_bytes}-byte limit"
+    refused = _refusal(path.suffix, size, max_bytes)
+    if refused is not None:
+        return refused
     try:
         with path.open("rb") as fh:
             data = fh.read(size + 1)
@@ -635,8 +660,9 @@ def read_raw_file(
     def reject(reason: str, detail: str) -> Rejected:
         return Rejected(printable_path(rel_path), reason, detail, source, pub_date)
 
-    if len(parts) != 3 or ".." in parts or Path(rel_path).is_absolute():
-        return reject("bad_layout", "files belong directly in <source>/<YYYY-MM-DD>/")
+    bad_layout = _layout_problem(rel_path)
+    if bad_layout is not None:
+        return reject(*bad_layout)
     if not _valid_name(rel_path):
         return reject("bad_name", "file name is not UTF-8; rename the file")
     if isinstance(raw_root, ObjectPath):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
@@ -29,7 +29,7 @@ import schemas
 import transforms
 from flows.io.nlp import DICTIONARY_DIR
 from flows.io.parquet import LAYOUTS
-from flows.io.raw import BROKEN_LINK, Rejected, open_raw_file
+from flows.io.raw import Rejected, open_raw_file, read_failed
 from flows.io.store import Location, ObjectPath, ObjectStat
 
 STATE_DIR = "_state"
@@ -46,6 +46,11 @@ class FileStamp:
     sha256: str | None
     size: int
     mtime_ns: int
+
+
+# No stamp: the file could not be read or stat'ed, so its partition stays stale and the next
+# run tries it again.
+UNKNOWN = FileStamp(None, -1, -1)
 
 
 @dataclass(frozen=True)
@@ -145,19 +150,17 @@ def read_state(curated: Location, source: str, pub_date: date) -> PartitionState
         return None
 
 
-def _sha256(path: Location) -> str:
+def _sha256_of(read: Callable[[int], bytes]) -> str:
+    """The hash of what `read(n)` returns, block after block, until it returns nothing."""
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(_HASH_BLOCK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _sha256_fd(fd: int) -> str:
-    digest = hashlib.sha256()
-    for block in iter(lambda: os.read(fd, _HASH_BLOCK), b""):
+    for block in iter(lambda: read(_HASH_BLOCK), b""):
         digest.update(block)
     return digest.hexdigest()
+
+
+def _sha256(path: Location) -> str:
+    with path.open("rb") as fh:
+        return _sha256_of(fh.read)
 
 
 def unread_stamp(reason: str) -> FileStamp:
@@ -173,7 +176,7 @@ def listed_stamps(rejected: Iterable[Rejected]) -> dict[str, FileStamp]:
     """Stamps of the entries a listing rejected (`Partition.rejected`): a folder that could
     not be listed has no hash, so its partition stays stale until it can be."""
     return {
-        r.raw_path: FileStamp(None, -1, -1) if r.reason == "unreadable" else unread_stamp(r.reason)
+        r.raw_path: UNKNOWN if read_failed(r.reason, r.detail) else unread_stamp(r.reason)
         for r in rejected
     }
 
@@ -196,14 +199,12 @@ def _stamp_local(raw_root: Path, rel_path: str, old: FileStamp | None) -> FileSt
     opened = open_raw_file(raw_root, rel_path)
     if isinstance(opened, tuple):
         reason, detail = opened
-        if reason == "unreadable" and not detail.startswith(BROKEN_LINK):
-            return FileStamp(None, -1, -1)  # a read that failed: try again next run
-        return unread_stamp(reason)
+        return UNKNOWN if read_failed(reason, detail) else unread_stamp(reason)
     try:
         if old and old.sha256 and (old.size, old.mtime_ns) == (opened.size, opened.mtime_ns):
             return old
         try:
-            sha: str | None = _sha256_fd(opened.fd)
+            sha: str | None = _sha256_of(lambda n: os.read(opened.fd, n))
         except OSError:
             sha = None
         return FileStamp(sha, opened.size, opened.mtime_ns)
@@ -228,7 +229,7 @@ def stamp_files(
         path = raw_root / rel_path
         info = listed.get(rel_path)
         if info is None:
-            stamps[rel_path] = FileStamp(None, -1, -1)
+            stamps[rel_path] = UNKNOWN
             continue
         old = previous.get(rel_path)
         if old and old.sha256 and (old.size, old.mtime_ns) == (info.st_size, info.st_mtime_ns):
