@@ -225,9 +225,17 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-# Results stay in memory: nothing a task returns is ever written (Prefect would pickle it),
-# whatever the Prefect settings say. The run's record is Parquet and JSON in the curated root.
-@task(name="list-raw", retries=2, retry_delay_seconds=[1, 5], persist_result=False)
+def _task(name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
+    """A pipeline task, retried twice by default (a run's settings may say otherwise).
+
+    Results stay in memory: nothing a task returns is ever written (Prefect would pickle
+    it), whatever the Prefect settings say. The run's record is Parquet and JSON in the
+    curated root.
+    """
+    return task(name=name, retries=2, retry_delay_seconds=[1, 5], persist_result=False)
+
+
+@_task("list-raw")
 def list_raw_task(
     raw_root: str, since: date | None, until: date | None, source: str | None
 ) -> RawListing:
@@ -243,7 +251,7 @@ def list_raw_task(
     )
 
 
-@task(name="plan", retries=2, retry_delay_seconds=[1, 5], persist_result=False)
+@_task("plan")
 def plan_task(
     raw_root: str,
     curated_root: str,
@@ -266,7 +274,7 @@ def plan_task(
     return plan
 
 
-@task(name="curate-partition", retries=2, retry_delay_seconds=[1, 5], persist_result=False)
+@_task("curate-partition")
 def curate_partition_task(
     raw_root: str,
     curated_root: str,
@@ -294,7 +302,7 @@ def curate_partition_task(
     )
 
 
-@task(name="analyse-file", retries=2, retry_delay_seconds=[1, 5], persist_result=False)
+@_task("analyse-file")
 def analyse_file_task(
     raw_root: str,
     curated_root: str,
@@ -318,7 +326,7 @@ def analyse_file_task(
     )
 
 
-@task(name="finish-partition", retries=2, retry_delay_seconds=[1, 5], persist_result=False)
+@_task("finish-partition")
 def finish_partition_task(
     curated_root: str,
     source: str,
@@ -344,12 +352,12 @@ def finish_partition_task(
     )
 
 
-@task(name="remove-partition", retries=2, retry_delay_seconds=[1, 5], persist_result=False)
+@_task("remove-partition")
 def remove_partition_task(curated_root: str, source: str, pub_date: date) -> None:
     remove_partition(store.location(curated_root), source, pub_date)
 
 
-@task(name="write-undated-quarantine", retries=2, retry_delay_seconds=[1, 5], persist_result=False)
+@_task("write-undated-quarantine")
 def write_undated_quarantine_task(curated_root: str, listing: RawListing, run_id: str) -> int:
     return write_undated_quarantine(store.location(curated_root), listing.rejected, run_id)
 
