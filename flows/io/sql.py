@@ -99,19 +99,15 @@ def tables_in(sql: str) -> tuple[str, ...]:
 
 
 def register_view(con: duckdb.DuckDBPyConnection, table: str, root: Location) -> None:
-    schema = table_schema(table)
     found = _source(con, table, root)
-    if found is None:
-        columns = [f"CAST(NULL AS {sql_type(t)}) AS {quote(c)}" for c, t in schema.items()]
-        body = f"SELECT {', '.join(columns)} WHERE false"
-    else:
-        source, present = found
-        columns = [
-            quote(c) if c in present else f"CAST(NULL AS {sql_type(t)}) AS {quote(c)}"
-            for c, t in schema.items()
-        ]
-        body = f"SELECT {', '.join(columns)} FROM {source}"
-    con.execute(f"CREATE OR REPLACE VIEW {quote(table)} AS {body}")
+    # A table without files yet is an empty view of NULL columns.
+    source, present = found if found is not None else (None, set[str]())
+    columns = [
+        quote(c) if c in present else f"CAST(NULL AS {sql_type(t)}) AS {quote(c)}"
+        for c, t in table_schema(table).items()
+    ]
+    rows = "WHERE false" if source is None else f"FROM {source}"
+    con.execute(f"CREATE OR REPLACE VIEW {quote(table)} AS SELECT {', '.join(columns)} {rows}")
 
 
 def _source(
