@@ -43,7 +43,7 @@ from typing import Any
 
 import polars as pl
 
-from benchmarks.throughput import generated_articles, loadavg, machine, save_report
+from benchmarks.throughput import generated_articles, loadavg, machine, publish, save_report
 from flows.io import parquet
 from flows.io.catalog import scan
 from flows.io.sql import connect
@@ -492,10 +492,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         work_dir=args.work_dir,
     )
     report = run_benchmark(options)
-    print(markdown(report))
-    if args.json:
-        md = write_results(report, args.json)
-        print(f"\nwrote {args.json} and {md}")
+    publish(report, markdown(report), args.json)
     return 0
 
 

@@ -998,6 +998,14 @@ def write_results(report: dict[str, Any], path: Path) -> Path:
     return save_report(report, path, markdown(report))
 
 
+def publish(report: dict[str, Any], text: str, path: Path | None) -> None:
+    """Print a benchmark's report (`text`, its Markdown) and, with `path`, save it there."""
+    print(text)
+    if path is not None:
+        md = save_report(report, path, text)
+        print(f"\nwrote {path} and {md}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.throughput",
@@ -1045,10 +1053,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if os.environ.get("PREFECT_API_URL") and not args.use_api_url:
         print("PREFECT_API_URL is set but not passed on (use --use-api-url to use that server)")
     report = run_benchmark(options)
-    print(markdown(report))
-    if args.json:
-        md = write_results(report, args.json)
-        print(f"\nwrote {args.json} and {md}")
+    publish(report, markdown(report), args.json)
     return 0
 
 
