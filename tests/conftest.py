@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -70,6 +71,13 @@ def curated_dataset(prefect_harness: None, tmp_path_factory: pytest.TempPathFact
     result = build_curated(base / "raw", base / "curated")
     assert result["status"] == "completed", result
     return base / "curated"
+
+
+def jsonl_text(*records: object) -> str:
+    """JSON Lines, one record per line (a string is written as it is: a broken line)."""
+    return "\n".join(
+        r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in records
+    )
 
 
 def harness_child_env(tmp_path: Path) -> dict[str, str]:

@@ -3,12 +3,11 @@ sample page and a wire feed over two days, with something to quarantine on each 
 
 from __future__ import annotations
 
-import json
 import shutil
 from datetime import date
 from pathlib import Path
 
-from tests.conftest import SAMPLE_PAGE
+from tests.conftest import SAMPLE_PAGE, jsonl_text
 
 JUNE_15 = date(2026, 6, 15)
 JUNE_16 = date(2026, 6, 16)
@@ -61,10 +60,8 @@ def write_raw_tree(raw: Path) -> Path:
     for day, records in WIRE.items():
         folder = raw / "wire" / day
         folder.mkdir(parents=True)
-        lines = [json.dumps(r, ensure_ascii=False) for r in records]
-        if day == "2026-06-16":
-            lines.append("{not json")
-        (folder / "feed.jsonl").write_text("\n".join(lines), encoding="utf-8")
+        broken = ["{not json"] if day == "2026-06-16" else []
+        (folder / "feed.jsonl").write_text(jsonl_text(*records, *broken), encoding="utf-8")
     undated = raw / "wire" / "latest"
     undated.mkdir()
     (undated / "x.txt").write_text("没有日期的目录里的稿件。", encoding="utf-8")

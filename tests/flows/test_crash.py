@@ -8,7 +8,6 @@ after, then lets the next run finish and compares its tables with an uninterrupt
 from __future__ import annotations
 
 import errno
-import json
 import os
 import shutil
 import signal
@@ -24,53 +23,46 @@ import pytest
 
 from flows import pipeline
 from flows.io import parquet, store
-from tests.conftest import REPO, SAMPLE_PAGE, harness_child_env
+from tests.conftest import REPO, SAMPLE_PAGE, harness_child_env, jsonl_text
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 TABLES = ("articles", "paragraphs", "sentences", "tokens", "entities", "keywords", "doc_freq")
 # Partitions in the order a run curates them: (source, date).
 PARTITIONS = (("cbn", "2026-06-15"), ("wire", "2026-06-15"), ("wire", "2026-06-16"))
-
-
-def _records(*records: dict[str, str]) -> str:
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+# The wire's JSONL records by date folder.
+WIRE = {
+    "2026-06-15": (
+        {
+            "id": "w-1",
+            "title": "央行开展逆回购操作",
+            "text": "新华社北京6月15日电 中国人民银行今日开展1000亿元逆回购操作。\n"
+            "中标利率为1.4%，与此前持平。",
+        },
+        {"id": "w-2", "text": "工商银行(601398.SH)股价上涨2.3%，成交额达12.5亿元。"},
+    ),
+    "2026-06-16": (
+        {
+            "id": "w-3",
+            "title": "沪指收涨",
+            "text": "上证指数收涨0.8%，报3350.12点。贵州茅台(600519.SH)领涨白酒板块。",
+        },
+        {
+            "id": "w-4",
+            "text": "国家统计局6月16日发布数据，5月份社会消费品零售总额同比增长6.4%。",
+        },
+    ),
+}
 
 
 def _write_raw(root: Path) -> Path:
     page = root / "cbn" / "2026-06-15"
     page.mkdir(parents=True)
     shutil.copy(SAMPLE_PAGE, page / "page-1.txt")
-    first = root / "wire" / "2026-06-15"
-    first.mkdir(parents=True)
-    (first / "feed.jsonl").write_text(
-        _records(
-            {
-                "id": "w-1",
-                "title": "央行开展逆回购操作",
-                "text": "新华社北京6月15日电 中国人民银行今日开展1000亿元逆回购操作。\n"
-                "中标利率为1.4%，与此前持平。",
-            },
-            {"id": "w-2", "text": "工商银行(601398.SH)股价上涨2.3%，成交额达12.5亿元。"},
-        ),
-        encoding="utf-8",
-    )
-    second = root / "wire" / "2026-06-16"
-    second.mkdir(parents=True)
-    (second / "feed.jsonl").write_text(
-        _records(
-            {
-                "id": "w-3",
-                "title": "沪指收涨",
-                "text": "上证指数收涨0.8%，报3350.12点。贵州茅台(600519.SH)领涨白酒板块。",
-            },
-            {
-                "id": "w-4",
-                "text": "国家统计局6月16日发布数据，5月份社会消费品零售总额同比增长6.4%。",
-            },
-        ),
-        encoding="utf-8",
-    )
+    for day, records in WIRE.items():
+        folder = root / "wire" / day
+        folder.mkdir(parents=True)
+        (folder / "feed.jsonl").write_text(jsonl_text(*records) + "\n", encoding="utf-8")
     return root
 
 

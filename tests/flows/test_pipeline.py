@@ -12,18 +12,12 @@ import pytest
 from filelock import FileLock
 
 from flows import pipeline
-from tests.conftest import SAMPLE_PAGE
+from tests.conftest import SAMPLE_PAGE, jsonl_text
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 TABLES = ("articles", "paragraphs", "sentences", "tokens", "entities", "keywords")
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64)
-
-
-def _jsonl(*records: object) -> str:
-    return "\n".join(
-        r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in records
-    )
 
 
 @pytest.fixture
@@ -37,7 +31,7 @@ def raw_tree(tmp_path: Path) -> Path:
     wire_dir = raw / "wire" / "2026-06-16"
     wire_dir.mkdir(parents=True)
     (wire_dir / "feed.jsonl").write_text(
-        _jsonl(
+        jsonl_text(
             {
                 "id": "w-1",
                 "title": "央行开展逆回购操作",

@@ -24,7 +24,7 @@ from flows.io import state, store
 from flows.io.raw import RawText, Rejected, list_raw, read_raw_file
 from flows.io.state import FileStamp, read_state, stamp_files
 from flows.io.store import location
-from tests.conftest import SAMPLE_PAGE
+from tests.conftest import SAMPLE_PAGE, jsonl_text
 from tests.s3 import Bucket
 
 ZHNEWS = Path(sys.executable).with_name("zhnews")
@@ -43,12 +43,6 @@ WIRE = "wire/2026-06-16/feed.jsonl"
 BRIEF = "新华社北京6月15日电 国家统计局今天发布数据，5月份全国规模以上工业增加值同比增长5.6%。\n"
 
 
-def _jsonl(*records: object) -> str:
-    return "\n".join(
-        r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in records
-    )
-
-
 def put(root: Path, rel: str, data: str | bytes) -> None:
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,7 +59,7 @@ def raw_tree(tmp_path: Path) -> Path:
     put(
         raw,
         WIRE,
-        _jsonl(
+        jsonl_text(
             {
                 "id": "w-1",
                 "title": "央行开展逆回购操作",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import pytest
 
+from tests.conftest import jsonl_text
 from transforms.documents import DocumentRejection, RawDocument, document_articles
 from transforms.tables import make_article_id
 from transforms.textclean import clean_text
@@ -19,12 +19,6 @@ JSONL_PATH = "cbn/2026-06-15/feed.jsonl"
 
 def _doc(text: str, raw_path: str = PAGE_PATH) -> RawDocument:
     return RawDocument(raw_path, "cbn", PUB, text, "utf-8", SHA)
-
-
-def _jsonl(*records: object) -> str:
-    return "\n".join(
-        r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in records
-    )
 
 
 @pytest.mark.parametrize(
@@ -107,7 +101,7 @@ def test_a_page_of_markup_without_text_is_empty(html: str) -> None:
 
 
 def test_jsonl_records_become_articles() -> None:
-    text = _jsonl(
+    text = jsonl_text(
         {
             "id": "cbn-001",
             "title": "微短剧产业“争艳” 银行“追剧”加码信贷创新",
@@ -140,7 +134,7 @@ def test_jsonl_records_become_articles() -> None:
 
 
 def test_jsonl_bad_records_are_rejected_with_their_line() -> None:
-    text = _jsonl(
+    text = jsonl_text(
         {"id": "a", "text": "第一篇正文。"},
         "{broken",
         {"id": "a", "text": "重复编号。"},
