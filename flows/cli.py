@@ -118,6 +118,19 @@ def _settings(**flags: Any) -> Settings:
         raise typer.Exit(EXIT_FAILED) from err
 
 
+def _require_dir(label: str, root: str, *, hint: str = "") -> None:
+    """Exit 2 with a clear message unless `root` is a folder (or an object-store prefix)
+    that can be reached."""
+    try:
+        found = location(root).is_dir()
+    except OSError as err:  # an object store that cannot be reached or refuses access
+        typer.echo(f"error: {label}: {err}", err=True)
+        raise typer.Exit(EXIT_FAILED) from err
+    if not found:
+        typer.echo(f"error: {label} is not a directory{hint}", err=True)
+        raise typer.Exit(EXIT_FAILED)
+
+
 @app.callback()
 def _commands(
     config: Annotated[
@@ -210,14 +223,7 @@ def _execute(run: Any, flags: dict[str, Any], **parameters: Any) -> None:
     with server or contextlib.nullcontext():
         settings = _settings(**flags)
 
-        try:
-            raw_found = location(settings.raw).is_dir()
-        except OSError as err:  # an object store that cannot be reached or refuses access
-            typer.echo(f"error: raw root {settings.raw}: {err}", err=True)
-            raise typer.Exit(EXIT_FAILED) from err
-        if not raw_found:
-            typer.echo(f"error: raw root {settings.raw} is not a directory", err=True)
-            raise typer.Exit(EXIT_FAILED)
+        _require_dir(f"raw root {settings.raw}", str(settings.raw))
         try:
             check_writable(location(settings.curated))
         except OSError as err:
@@ -440,14 +446,7 @@ MaxRowsOption = Annotated[
 def _curated_for_reading(curated: str | None) -> str:
     """The curated root to read, or exit 2 when a local one does not exist."""
     root = str(_settings(curated=curated).curated)
-    try:
-        found = location(root).is_dir()
-    except OSError as err:
-        typer.echo(f"error: curated root {root}: {err}", err=True)
-        raise typer.Exit(EXIT_FAILED) from err
-    if not found:
-        typer.echo(f"error: curated root {root} is not a directory (run `zhnews run`)", err=True)
-        raise typer.Exit(EXIT_FAILED)
+    _require_dir(f"curated root {root}", root, hint=" (run `zhnews run`)")
     return root
 
 
