@@ -171,18 +171,30 @@ def textrank_keywords(
 ) -> list[Keyword]:
     """PageRank over co-occurrence of candidate words within a window, sentence by sentence."""
     by_sentence: defaultdict[int, list[str]] = defaultdict(list)
+    # `_is_candidate` inlined: this loop sees every token of every article.
     for tok in tokens:
-        if _is_candidate(tok, TEXTRANK_POS, stopwords):
-            by_sentence[tok.sentence_idx].append(tok.token)
-    edges: Counter[tuple[str, str]] = Counter()
+        word = tok.token
+        if (
+            tok.pos in TEXTRANK_POS
+            and len(word) >= 2
+            and word not in stopwords
+            and not word.isdigit()
+        ):
+            by_sentence[tok.sentence_idx].append(word)
+    vocabulary = sorted({word for words in by_sentence.values() for word in words})
+    ids = {word: i for i, word in enumerate(vocabulary)}
+    size = len(vocabulary)
+    # An edge (a, b) is the number a * size + b: numbers sort as the word pairs do.
+    edges: Counter[int] = Counter()
     for words in by_sentence.values():
-        for i, word in enumerate(words):
-            for other in words[i + 1 : i + window]:
-                if other != word:
-                    edges[(word, other)] += 1
+        seq = [ids[word] for word in words]
+        for i, word_id in enumerate(seq):
+            for other in seq[i + 1 : i + window]:
+                if other != word_id:
+                    edges[word_id * size + other] += 1
     if not edges:
         return []
-    return _ranked(textrank_scores(edges), "textrank", top_k)
+    return _ranked(_rank(vocabulary, edges), "textrank", top_k)
 
 
 DAMPING = 0.85
@@ -191,24 +203,42 @@ ITERATIONS = 10
 
 def textrank_scores(edges: Mapping[tuple[str, str], int]) -> dict[str, float]:
     """jieba's `UndirectWeightedGraph.rank` on these edges, with the same arithmetic in the
-    same order (so the same floats), but each neighbour's share of its weight computed once
-    instead of in all ten iterations."""
-    graph: defaultdict[str, list[tuple[str, int]]] = defaultdict(list)
-    for (a, b), weight in sorted(edges.items()):
+    same order (so the same floats)."""
+    vocabulary = sorted({word for pair in edges for word in pair})
+    ids = {word: i for i, word in enumerate(vocabulary)}
+    size = len(vocabulary)
+    return _rank(vocabulary, {ids[a] * size + ids[b]: w for (a, b), w in edges.items()})
+
+
+def _rank(vocabulary: Sequence[str], edges: Mapping[int, int]) -> dict[str, float]:
+    """`textrank_scores` on words numbered in sorted order, each edge (a, b) numbered
+    a * len(vocabulary) + b; each neighbour's share of its weight is computed once instead
+    of in all ten iterations, and the sweeps index lists instead of dicts."""
+    size = len(vocabulary)
+    graph: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
+    for key, weight in sorted(edges.items()):
+        a, b = divmod(key, size)
         graph[a].append((b, weight))
         graph[b].append((a, weight))
     out_sum = {n: sum((w for _, w in out), 0.0) for n, out in graph.items()}
-    shares = {n: [(m, w / out_sum[m]) for m, w in out] for n, out in graph.items()}
-    ws = dict.fromkeys(graph, 1.0 / (len(graph) or 1.0))
+    # Nodes in jieba's update order (sorted words); each node's neighbours stay in the
+    # order jieba adds their shares up.
     order = sorted(graph)
+    position = {n: i for i, n in enumerate(order)}
+    shares = [[(position[m], w / out_sum[m]) for m, w in graph[n]] for n in order]
+    ws = [1.0 / (len(graph) or 1.0)] * len(order)
+    base = 1 - DAMPING
     for _ in range(ITERATIONS):
-        for n in order:
+        for i, neighbours in enumerate(shares):
             s: float = 0
-            for m, share in shares[n]:
+            for m, share in neighbours:
                 s += share * ws[m]
-            ws[n] = (1 - DAMPING) + DAMPING * s
+            ws[i] = base + DAMPING * s
     low, high = sys.float_info.max, sys.float_info.min
-    for w in ws.values():
+    for w in ws:
         low = min(low, w)
         high = max(high, w)
-    return {n: (w - low / 10.0) / (high - low / 10.0) for n, w in ws.items()}
+    return {
+        vocabulary[n]: (w - low / 10.0) / (high - low / 10.0)
+        for n, w in zip(order, ws, strict=True)
+    }

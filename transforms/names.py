@@ -44,6 +44,8 @@ _AFTER_NAME = (
     "先生", "女士", "大使",
 )  # fmt: skip
 _AFTER_NAME_SET = frozenset(_AFTER_NAME)
+# Last characters of the endings `_inner_name` looks for: a token ending otherwise has none.
+_INNER_NAME_LAST = frozenset(e[-1] for e in _PLACE_HEADS | _AFTER_NAME_SET)
 # Party congresses and plenums: 十五大, 十四大.
 _CONGRESS = re.compile(r"^(?:十[一二三四五六七八九]?|[一二三四五六七八九])大$")
 # What may follow a run of abbreviations inside one token: `中美关系`, `中俄两国`.
@@ -249,19 +251,29 @@ def name_mentions(
     """PERSON, LOC and ORG mentions of one text, possibly overlapping (the caller picks)."""
     mentions: list[NameMention] = []
     listed = _gazetteer_mentions(tokens, gazetteer, text)
+    # Each test below first asks the cheap question its function would fail on (length,
+    # first or last character): most tokens are short common words that name nothing.
     for i, tok in enumerate(tokens):
+        word = tok.token
+        size = len(word)
         if i in listed:
             n, entity_type = listed[i]
             first, last = i, i + n - 1
-        elif (places_in := _split_places(tok, gazetteer)) is not None:
+        elif size >= 4 and (places_in := _split_places(tok, gazetteer)) is not None:
             mentions.extend(places_in)
             continue
-        elif _CONGRESS.match(tok.token):
+        elif 2 <= size <= 3 and _CONGRESS.match(word):
             first, last, entity_type = i, i, "ORG"
-        elif abbreviated := list(_abbreviations(tok)):
+        elif (word[:1] in ABBREVIATIONS or word[1:2] in ABBREVIATIONS) and (
+            abbreviated := list(_abbreviations(tok))
+        ):
             mentions.extend(abbreviated)
             continue
-        elif (inner := _inner_name(tok, gazetteer, surnames)) is not None:
+        elif (
+            size >= 2
+            and word[-1] in _INNER_NAME_LAST
+            and (inner := _inner_name(tok, gazetteer, surnames)) is not None
+        ):
             mentions.append(inner)
             continue
         elif tok.pos in _NAME_TAGS and tok.token in places:

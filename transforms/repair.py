@@ -9,6 +9,7 @@ marked U+FFFD rather than guessed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 
 LOST = "\ufffd"
@@ -24,12 +25,16 @@ def _is_han(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
 
 
+# What `_is_han` accepts, for finding every Han character of an article in one call.
+_HAN = re.compile("[\u4e00-\u9fff\u3400-\u4dbf]")
+
+
 def uncommon_count(text: str, common: Collection[str]) -> int:
     return sum(1 for ch in text if (_is_han(ch) and ch not in common) or ch == LOST)
 
 
 def uncommon_ratio(text: str, common: Collection[str]) -> float:
-    han = [ch for ch in text if _is_han(ch)]
+    han = _HAN.findall(text)
     if not han:
         return 0.0
     return sum(1 for ch in han if ch not in common) / len(han)
@@ -67,7 +72,7 @@ def realign_gb18030(data: bytes, common: Collection[str]) -> tuple[str, int]:
 
 def text_quality(text: str, common: Collection[str]) -> str:
     """clean, repaired (lost characters marked U+FFFD), or suspect (reads as mojibake)."""
-    han = sum(1 for ch in text if _is_han(ch))
+    han = len(_HAN.findall(text))
     if han >= _MIN_HAN_FOR_VERDICT and uncommon_ratio(text, common) > SUSPECT_RATIO:
         return "suspect"
     return "repaired" if LOST in text else "clean"

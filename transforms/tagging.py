@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from transforms.patterns import protected_spans
 from transforms.sentences import Sentence
@@ -18,8 +17,9 @@ class Tagger(Protocol):
     def words(self, text: str) -> list[str]: ...
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
+    """One token of an article; a named tuple, since articles have thousands of them."""
+
     sentence_idx: int
     token: str
     pos: str
@@ -58,18 +58,23 @@ def _tag_plain(text: str, start: int, end: int, tagger: Tagger) -> list[tuple[st
     for word, flag in tagger.tag(span):
         if not word:
             continue
-        found = span.find(word, pos_in_span)
-        if found < 0:
-            continue
-        for i in range(pos_in_span, found):
-            if not span[i].isspace():
-                out.append(("x", start + i, start + i + 1))
-        if not word.isspace():
+        if span.startswith(word, pos_in_span):
+            found = pos_in_span
+        else:
+            found = span.find(word, pos_in_span)
+            if found < 0:
+                continue
+            for i in range(pos_in_span, found):
+                if not span[i].isspace():
+                    out.append(("x", start + i, start + i + 1))
+        pos_in_span = found + len(word)
+        if not (word[0].isspace() or word[-1].isspace()):
+            out.append((flag, start + found, start + pos_in_span))
+        elif not word.isspace():
             # A word may carry surrounding blanks (jieba keeps "a b" whole for Latin runs).
             lead = len(word) - len(word.lstrip())
             trail = len(word) - len(word.rstrip())
-            out.append((flag, start + found + lead, start + found + len(word) - trail))
-        pos_in_span = found + len(word)
+            out.append((flag, start + found + lead, start + pos_in_span - trail))
     for i in range(pos_in_span, len(span)):
         if not span[i].isspace():
             out.append(("x", start + i, start + i + 1))
@@ -78,8 +83,9 @@ def _tag_plain(text: str, start: int, end: int, tagger: Tagger) -> list[tuple[st
 
 def tokenize(text: str, sentences: Sequence[Sentence], *, tagger: Tagger) -> list[Token]:
     """Tokens of every sentence, in text order, indexed by sentence."""
-    tokens = []
+    tokens: list[Token] = []
+    append = tokens.append
     for sentence_idx, sentence in enumerate(sentences):
         for pos, s, e in tag_span(text, sentence.start, sentence.end, tagger=tagger):
-            tokens.append(Token(sentence_idx, text[s:e], pos, s, e))
+            append(Token(sentence_idx, text[s:e], pos, s, e))
     return tokens

@@ -64,16 +64,16 @@ class JiebaTagger:
         (nr, ns, nt ...) are never split.
         """
         out: list[tuple[str, str]] = []
-        for pair in self._posseg.cut(text, HMM=True):
-            word, flag = pair.word, pair.flag
-            halves = (word[:2], word[2:])
+        freq = self._tokenizer.FREQ
+        for word, flag in self._posseg.tag(text):
             if (
                 len(word) == 4
                 and flag in SPLIT_COMPOUND_TAGS
-                and all(self._tokenizer.FREQ.get(h, 0) >= COMMON_WORD_FREQ for h in halves)
+                and freq.get(word[:2], 0) >= COMMON_WORD_FREQ
+                and freq.get(word[2:], 0) >= COMMON_WORD_FREQ
             ):
                 tags = self._posseg.word_tag_tab
-                out.extend((h, tags.get(h, flag)) for h in halves)
+                out.extend((h, tags.get(h, flag)) for h in (word[:2], word[2:]))
             else:
                 out.append((word, flag))
         return out

@@ -85,3 +85,62 @@ def test_tag_table_of_another_dictionary_is_read_from_it(tmp_path: Path) -> None
     path.write_text("新世纪 10 t\n江泽民 5 nr\n", encoding="utf-8")
     fast = FastPOSTokenizer(jieba.Tokenizer(str(path)))
     assert fast.word_tag_tab == {"新世纪": "t", "江泽民": "nr"}
+
+
+def _pairs(tokenizer: jieba.posseg.POSTokenizer, text: str) -> list[tuple[str, str]]:
+    return [(p.word, p.flag) for p in tokenizer.cut(text)]
+
+
+def test_tag_gives_what_posseg_cut_gives() -> None:
+    """Every branch of jieba's cut: Han runs with dictionary words and unknown ones, Latin
+    words, digits, decimals, blanks and line ends, symbols, characters jieba has no
+    entry for."""
+    text = (
+        _sample_text()
+        + "\n浦发银行601328.SH涨23.4%，王小明和李华说了。日漫很火。\r\n"
+        + "AI芯片 GPU  H100 v2.0_beta C++ C# R&D 3.14 0.5元 1,234 龘靐齉 ＡＢＣ１２３\t末尾 "
+    )
+
+    def tokenizer() -> jieba.Tokenizer:
+        # One each: the first to tag takes the user words' tags out of the tokenizer.
+        made = jieba.Tokenizer()
+        made.load_userdict(str(USER_DICT))
+        return made
+
+    expected = _pairs(jieba.posseg.POSTokenizer(tokenizer()), text)
+    assert FastPOSTokenizer(tokenizer()).tag(text) == expected
+    assert ("微短剧", "n") in expected
+    assert {flag for _, flag in expected} >= {"nr", "ns", "eng", "m", "x"}
+
+
+def test_tag_matches_posseg_on_random_mixtures() -> None:
+    """Pieces of real text glued to Latin letters, digits and blanks at random."""
+    rng = random.Random(11)
+    source = _sample_text()
+    extras = ["", " ", "  ", "\n", "\r\n", "A", "abc", "12", "3.5", "x_y", "#", "，", "龘"]
+    reference = jieba.posseg.POSTokenizer(jieba.Tokenizer())
+    fast = FastPOSTokenizer(jieba.Tokenizer())
+    for _ in range(300):
+        pieces = []
+        for _ in range(rng.randint(1, 6)):
+            start = rng.randrange(len(source))
+            pieces.append(source[start : start + rng.randint(0, 30)])
+            pieces.append(rng.choice(extras))
+        text = "".join(pieces)
+        assert fast.tag(text) == _pairs(reference, text), text
+
+
+def test_tag_sees_words_added_after_it_was_used() -> None:
+    """Word probabilities are cached: a word added later changes the dictionary's total,
+    hence every word's probability, and a stale cache would take other routes."""
+    text = _sample_text()[:3000]
+    fast = FastPOSTokenizer(jieba.Tokenizer())
+    reference = jieba.posseg.POSTokenizer(jieba.Tokenizer())
+    before = fast.tag(text)
+    assert before == _pairs(reference, text)
+    for tagger in (fast, reference):
+        # Big enough to shift every word's log probability well past rounding.
+        tagger.tokenizer.add_word("阿尔法贝塔", 10**15, "nz")
+    after = _pairs(reference, text)
+    assert after != before
+    assert fast.tag(text) == after
