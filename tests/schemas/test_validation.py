@@ -232,3 +232,23 @@ def test_wrong_dtype_raises_structure_error(
     frame = tables[table].with_columns(pl.col(column).cast(dtype))
     with pytest.raises(SchemaStructureError, match=f"{table}: .*dtype"):
         validate_tables({**tables, table: frame})
+
+
+def test_offsets_count_characters_not_bytes(tables: dict[str, pl.DataFrame], victim: str) -> None:
+    """A character outside the BMP before every span (4 bytes in UTF-8, one character in
+    Python): offsets shifted by one still index the text, and one shifted by the byte
+    count would not."""
+    where = pl.col("article_id") == victim
+    articles = tables["articles"].with_columns(
+        pl.when(where).then("😀" + pl.col("text")).otherwise(pl.col("text")).alias("text"),
+        pl.when(where).then(pl.col("n_chars") + 1).otherwise(pl.col("n_chars")).alias("n_chars"),
+    )
+    spans = ("sentences", "tokens", "entities")
+    moved = {table: _shift(tables[table], where, 1) for table in spans}
+    kept, rejected = validate_tables({**tables, "articles": articles, **moved})
+    assert rejected == {}
+    assert kept["tokens"].height == tables["tokens"].height
+    by_bytes = {**moved, "tokens": _shift(moved["tokens"], _in_victim(victim, token_idx=0), 3)}
+    _, rejected = validate_tables({**tables, "articles": articles, **by_bytes})
+    assert list(rejected) == [victim]
+    assert "tokens.token: offset 4 does not index text" in rejected[victim]
