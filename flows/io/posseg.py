@@ -1,11 +1,13 @@
 """jieba.posseg with a faster unknown-word model and the same output, word for word.
 
 `jieba.posseg` spends about four fifths of its time in its Viterbi search over
-(BMES x POS) states, run on every run of characters its dictionary cannot join. The
-search below visits, for each state, only the states that can precede it (or the previous
-column, whichever is smaller) instead of every pair, and breaks ties exactly as jieba does;
-its results are cached per character run, since news repeats the same unknown words
-(names, tickers' short names) many times.
+(BMES x POS) states, run on every run of characters its dictionary cannot join: for each
+character, every state it may be in against every state of the character before, in
+Python. The search below does each character's step as one numpy array operation on
+jieba's own model, restricted to the same states, with the same sums in the same order
+(IEEE doubles either way, so the same floats) and ties broken as jieba's `max` over
+(score, state) breaks them; its results are cached per character run, since news repeats
+the same unknown words (names, tickers' short names) many times.
 
 Most of the rest went to Python overhead around jieba's route search: a generator per
 block, a `pair` per word, the word graph built as a dict and searched with a `max` over a
@@ -23,6 +25,7 @@ from math import log
 from typing import Any
 
 import jieba.posseg
+import numpy as np
 from jieba.posseg import (
     char_state_tab_P,
     emit_P,
@@ -39,65 +42,77 @@ from jieba.posseg import (
 State = tuple[str, str]
 
 _MIN_FLOAT = -3.14e100
-_MIN_INF = float("-inf")
-_ALL_STATES: frozenset[State] = frozenset(trans_P)
-_NEXT: dict[State, frozenset[State]] = {s: frozenset(out) for s, out in trans_P.items()}
-_PREVIOUS: dict[State, dict[State, float]] = {}
+CACHE_SIZE = 200_000
+# jieba's states in its own order (tuples compare as `max` compares them): an index is a
+# state, a larger index a larger state.
+_STATES: list[State] = sorted(trans_P)
+_INDEX = {state: i for i, state in enumerate(_STATES)}
+_N = len(_STATES)
+# log P(to | from); -inf where jieba's `trans_p[from].get(to, MIN_INF)` finds nothing.
+_TRANS = np.full((_N, _N), -np.inf)
 for _from, _outs in trans_P.items():
     for _to, _p in _outs.items():
-        _PREVIOUS.setdefault(_to, {})[_from] = _p
-_CHAR_STATES: dict[str, frozenset[State]] = {c: frozenset(s) for c, s in char_state_tab_P.items()}
-CACHE_SIZE = 200_000
+        _TRANS[_INDEX[_from], _INDEX[_to]] = _p
+_CAN_FOLLOW = np.isfinite(_TRANS)
+_HAS_NEXT = np.array([bool(trans_P[state]) for state in _STATES])
+_START = np.array([start_P[state] for state in _STATES])
+_ALL = np.arange(_N)
+_ANY_STATE = np.ones(_N, dtype=bool)
+_CHAR_STATES: dict[str, np.ndarray] = {}
+for _char, _states in char_state_tab_P.items():
+    _CHAR_STATES[_char] = np.zeros(_N, dtype=bool)
+    _CHAR_STATES[_char][[_INDEX[state] for state in _states]] = True
+_emissions: dict[str, np.ndarray] = {}
+
+
+def _emission(char: str) -> np.ndarray:
+    """log P(char | state) for every state, `MIN_FLOAT` where jieba's table has none."""
+    found = _emissions.get(char)
+    if found is None:
+        found = np.array([emit_P[state].get(char, _MIN_FLOAT) for state in _STATES])
+        _emissions[char] = found
+    return found
+
+
+def _last_max(values: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Index of the maximum, the last one on ties: `max` over (score, state) pairs."""
+    return values.shape[axis] - 1 - np.flip(values, axis).argmax(axis=axis)  # type: ignore[no-any-return]
 
 
 def viterbi(obs: str) -> tuple[float, list[State]]:
     """`jieba.posseg.viterbi.viterbi` on jieba's own model: same path, same probability."""
-    scores: dict[State, float] = {}
-    back: list[dict[State, State | str]] = [{}]
     first = obs[0]
-    for y in char_state_tab_P.get(first, trans_P.keys()):
-        scores[y] = start_P[y] + emit_P[y].get(first, _MIN_FLOAT)
-        back[0][y] = ""
-    for t in range(1, len(obs)):
-        char = obs[t]
-        prev = [x for x in back[t - 1] if trans_P[x]]
-        expected: set[State] = set()
-        for x in prev:
-            expected |= _NEXT[x]
-        states = _CHAR_STATES.get(char, _ALL_STATES) & expected
-        if not states:
-            states = frozenset(expected) if expected else _ALL_STATES
-        column: dict[State, float] = {}
-        pointers: dict[State, State | str] = {}
-        for y in states:
-            emit = emit_P[y].get(char, _MIN_FLOAT)
-            previous = _PREVIOUS.get(y, {})
-            best: tuple[float, State] | None = None
-            if len(prev) <= len(previous):
-                for y0 in prev:
-                    p = previous.get(y0)
-                    if p is not None:
-                        cand = (scores[y0] + p + emit, y0)
-                        if best is None or cand > best:
-                            best = cand
-            else:
-                for y0, p in previous.items():
-                    if y0 in scores and trans_P[y0]:
-                        cand = (scores[y0] + p + emit, y0)
-                        if best is None or cand > best:
-                            best = cand
-            if best is None or best[0] == _MIN_INF:
-                # jieba takes the max of (-inf, state) over every previous state.
-                best = (_MIN_INF, max(prev))
-            column[y], pointers[y] = best
-        scores = column
+    mask = _CHAR_STATES.get(first)
+    states = _ALL if mask is None else np.flatnonzero(mask)
+    scores = np.full(_N, -np.inf)
+    scores[states] = _START[states] + _emission(first)[states]
+    back: list[np.ndarray] = []
+    for char in obs[1:]:
+        # jieba: the states that can follow one of the previous column's, among those
+        # the character may be in; if none, those that can follow; if none, all.
+        prev = states[_HAS_NEXT[states]]
+        expected = _CAN_FOLLOW[prev].any(axis=0)
+        mask = _CHAR_STATES.get(char, _ANY_STATE) & expected
+        if not mask.any():
+            mask = expected if expected.any() else _ANY_STATE
+        states = np.flatnonzero(mask)
+        # V[t-1][y0] + trans_p[y0][y] + emit_p[y][char], added in that order.
+        candidates = scores[prev][:, None] + _TRANS[np.ix_(prev, states)]
+        candidates += _emission(char)[states]
+        best = _last_max(candidates)
+        scores = np.full(_N, -np.inf)
+        scores[states] = candidates[best, np.arange(len(states))]
+        pointers = np.zeros(_N, dtype=np.intp)
+        pointers[states] = prev[best]
         back.append(pointers)
-    prob, state = max((scores[y], y) for y in back[-1])
-    route: list[State] = [("", "")] * len(obs)
-    for i in range(len(obs) - 1, -1, -1):
-        route[i] = state
-        state = back[i][state]  # type: ignore[assignment]
-    return prob, route
+    end = _last_max(scores[states])
+    state = int(states[end])
+    prob = float(scores[state])
+    route = [state] * len(obs)
+    for i in range(len(obs) - 1, 0, -1):
+        state = int(back[i - 1][state])
+        route[i - 1] = state
+    return prob, [_STATES[i] for i in route]
 
 
 @lru_cache(maxsize=CACHE_SIZE)
