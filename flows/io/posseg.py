@@ -62,6 +62,10 @@ _CHAR_STATES: dict[str, np.ndarray] = {}
 for _char, _states in char_state_tab_P.items():
     _CHAR_STATES[_char] = np.zeros(_N, dtype=bool)
     _CHAR_STATES[_char][[_INDEX[state] for state in _states]] = True
+# Characters some state emits; every other character gets `MIN_FLOAT` from every state,
+# so the cache below holds at most one row per character of jieba's model.
+_EMITTED = frozenset(char for table in emit_P.values() for char in table)
+_NO_EMISSION = np.full(_N, _MIN_FLOAT)
 _emissions: dict[str, np.ndarray] = {}
 
 
@@ -69,6 +73,8 @@ def _emission(char: str) -> np.ndarray:
     """log P(char | state) for every state, `MIN_FLOAT` where jieba's table has none."""
     found = _emissions.get(char)
     if found is None:
+        if char not in _EMITTED:
+            return _NO_EMISSION
         found = np.array([emit_P[state].get(char, _MIN_FLOAT) for state in _STATES])
         _emissions[char] = found
     return found
