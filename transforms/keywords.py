@@ -171,16 +171,9 @@ def textrank_keywords(
 ) -> list[Keyword]:
     """PageRank over co-occurrence of candidate words within a window, sentence by sentence."""
     by_sentence: defaultdict[int, list[str]] = defaultdict(list)
-    # `_is_candidate` inlined: this loop sees every token of every article.
     for tok in tokens:
-        word = tok.token
-        if (
-            tok.pos in TEXTRANK_POS
-            and len(word) >= 2
-            and word not in stopwords
-            and not word.isdigit()
-        ):
-            by_sentence[tok.sentence_idx].append(word)
+        if is_candidate_word(tok.token, tok.pos, TEXTRANK_POS, stopwords):
+            by_sentence[tok.sentence_idx].append(tok.token)
     vocabulary = sorted({word for words in by_sentence.values() for word in words})
     ids = {word: i for i, word in enumerate(vocabulary)}
     size = len(vocabulary)
