@@ -154,6 +154,17 @@ _DEFAULT_WORD_TAGS: dict[str, str] | None = (
 
 
 Tagged = list[tuple[str, str]]
+
+
+def _symbol_tag(piece: str, whole: str) -> str:
+    """jieba's tag for text outside Han runs: `m` for a number, `eng` when `whole` (the
+    piece itself, or in `cut` the blank-free stretch it is a character of) starts with a
+    letter or digit, else `x`."""
+    if re_num.match(piece):
+        return "m"
+    return "eng" if re_eng.match(whole) else "x"
+
+
 # Not a log probability (those are at most 0): marks a dictionary entry not cached yet.
 _NOT_SEEN = 1.0
 
@@ -162,11 +173,10 @@ class FastPOSTokenizer(jieba.posseg.POSTokenizer):
     """`jieba.posseg.POSTokenizer` whose unknown-word step is `unknown_words`, and whose
     `tag` gives what `cut(text, HMM=True)` gives, as (word, tag) pairs, faster."""
 
+    # Each dictionary entry's log probability under the dictionary total it was computed
+    # for; the cache starts again when added words change the total.
     _log_probs: dict[str, float | None]
-    # log(total) of the dictionary size it was computed for, and each word's log
-    # probability under it; both start again if words are added.
-    _log_total: float | None = None
-    _log_total_of: int = 0
+    _log_probs_total: int | None = None
 
     def load_word_tag(self, f: Any) -> None:
         if _DEFAULT_WORD_TAGS is not None and self.tokenizer.dictionary == jieba.DEFAULT_DICT:
@@ -192,14 +202,8 @@ class FastPOSTokenizer(jieba.posseg.POSTokenizer):
                 if re_skip_internal.match(x):
                     out.append((x, "x"))
                     continue
-                for xx in x:
-                    # jieba tests the whole piece, not the character, for `eng`.
-                    if re_num.match(xx):
-                        out.append((xx, "m"))
-                    elif re_eng.match(x):
-                        out.append((xx, "eng"))
-                    else:
-                        out.append((xx, "x"))
+                # jieba tags each character, but tests the whole piece for `eng`.
+                out.extend((xx, _symbol_tag(xx, x)) for xx in x)
         return out
 
     def _route(self, sentence: str) -> list[int]:
@@ -208,11 +212,10 @@ class FastPOSTokenizer(jieba.posseg.POSTokenizer):
         the longer word as `max` over (score, end) breaks them."""
         freq = self.tokenizer.FREQ
         total = self.tokenizer.total
-        if self._log_total is None or total != self._log_total_of:
-            self._log_total = log(total)
-            self._log_total_of = total
+        if total != self._log_probs_total:
             self._log_probs = {}
-        log_total = self._log_total
+            self._log_probs_total = total
+        log_total = log(total)
         # Every dictionary entry met so far: a word's log probability, or None for an
         # entry that is only a prefix of longer words (frequency 0).
         log_probs = self._log_probs
@@ -283,13 +286,6 @@ class FastPOSTokenizer(jieba.posseg.POSTokenizer):
                 if re_han_detail.match(block):
                     out.extend(unknown_words(block))
                     continue
-                for x in re_skip_detail.split(block):
-                    if x:
-                        if re_num.match(x):
-                            out.append((x, "m"))
-                        elif re_eng.match(x):
-                            out.append((x, "eng"))
-                        else:
-                            out.append((x, "x"))
+                out.extend((x, _symbol_tag(x, x)) for x in re_skip_detail.split(block) if x)
         else:
             out.extend((char, tags.get(char, "x")) for char in run)
