@@ -12,8 +12,8 @@ the same unknown words (names, tickers' short names) many times.
 Most of the rest went to Python overhead around jieba's route search: a generator per
 block, a `pair` per word, the word graph built as a dict and searched with a `max` over a
 generator that takes a logarithm per candidate word. `FastPOSTokenizer.tag` does the same
-steps, in the same order with the same arithmetic, in one function over lists, with each
-word's log probability computed once. The dictionary, the model and every tag are still
+steps, in the same order with the same arithmetic, in one function over lists, with the logarithm
+of each word frequency computed once. The dictionary, the model and every tag are still
 jieba's own; tests compare the tags with `jieba.posseg` on real text.
 """
 
@@ -165,18 +165,13 @@ def _symbol_tag(piece: str, whole: str) -> str:
     return "eng" if re_eng.match(whole) else "x"
 
 
-# Not a log probability (those are at most 0): marks a dictionary entry not cached yet.
-_NOT_SEEN = 1.0
+# log(frequency) by frequency: a dictionary has a few thousand distinct frequencies.
+_LOG_FREQ: dict[int, float] = {}
 
 
 class FastPOSTokenizer(jieba.posseg.POSTokenizer):
     """`jieba.posseg.POSTokenizer` whose unknown-word step is `unknown_words`, and whose
     `tag` gives what `cut(text, HMM=True)` gives, as (word, tag) pairs, faster."""
-
-    # Each dictionary entry's log probability under the dictionary total it was computed
-    # for; the cache starts again when added words change the total.
-    _log_probs: dict[str, float | None]
-    _log_probs_total: int | None = None
 
     def load_word_tag(self, f: Any) -> None:
         if _DEFAULT_WORD_TAGS is not None and self.tokenizer.dictionary == jieba.DEFAULT_DICT:
@@ -211,15 +206,11 @@ class FastPOSTokenizer(jieba.posseg.POSTokenizer):
         `Tokenizer.calc` in one backward pass, the same sums in the same order, ties to
         the longer word as `max` over (score, end) breaks them."""
         freq = self.tokenizer.FREQ
-        total = self.tokenizer.total
-        if total != self._log_probs_total:
-            self._log_probs = {}
-            self._log_probs_total = total
-        log_total = log(total)
-        # Every dictionary entry met so far: a word's log probability, or None for an
-        # entry that is only a prefix of longer words (frequency 0).
-        log_probs = self._log_probs
-        cached = log_probs.get
+        log_total = log(self.tokenizer.total)
+        # The dictionary is read on every lookup, so added or deleted words count at once;
+        # only the logarithm of each frequency is remembered.
+        logs = _LOG_FREQ
+        cached = logs.get
         # jieba's `log(FREQ.get(word) or 1) - logtotal` for a character it has no word for.
         unknown = log(1) - log_total
         n = len(sentence)
@@ -231,14 +222,15 @@ class FastPOSTokenizer(jieba.posseg.POSTokenizer):
             i = idx
             frag = sentence[idx]
             while True:
-                lp = cached(frag, _NOT_SEEN)
-                if lp == _NOT_SEEN:
-                    count = freq.get(frag)
-                    if count is None:
-                        break
-                    lp = log_probs[frag] = log(count) - log_total if count else None
-                if lp is not None:
-                    score = lp + scores[i + 1]
+                count = freq.get(frag)
+                if count is None:
+                    break
+                # An entry of frequency 0 is only a prefix of longer words.
+                if count:
+                    log_count = cached(count)
+                    if log_count is None:
+                        log_count = logs[count] = log(count)
+                    score = log_count - log_total + scores[i + 1]
                     if best is None or score >= best:
                         best = score
                         best_end = i

@@ -131,8 +131,8 @@ def test_tag_matches_posseg_on_random_mixtures() -> None:
 
 
 def test_tag_sees_words_added_after_it_was_used() -> None:
-    """Word probabilities are cached: a word added later changes the dictionary's total,
-    hence every word's probability, and a stale cache would take other routes."""
+    """A word added later changes the dictionary's total, hence every word's probability;
+    a probability remembered from before would take other routes."""
     text = _sample_text()[:3000]
     fast = FastPOSTokenizer(jieba.Tokenizer())
     reference = jieba.posseg.POSTokenizer(jieba.Tokenizer())
@@ -144,3 +144,19 @@ def test_tag_sees_words_added_after_it_was_used() -> None:
     after = _pairs(reference, text)
     assert after != before
     assert fast.tag(text) == after
+
+
+def test_tag_sees_words_deleted_after_it_was_used() -> None:
+    """Deleting a word sets its frequency to 0 and leaves the total as it was, so only
+    reading the dictionary again finds that the word is gone."""
+    text = "中国人民银行今天发布了报告，人民银行的报告说明了情况。"
+    fast = FastPOSTokenizer(jieba.Tokenizer())
+    reference = jieba.posseg.POSTokenizer(jieba.Tokenizer())
+    before = fast.tag(text)
+    assert ("中国人民银行", "nt") in before
+    for tagger in (fast, reference):
+        tagger.tokenizer.del_word("中国人民银行")
+        tagger.tokenizer.del_word("人民银行")
+    after = fast.tag(text)
+    assert after == _pairs(reference, text)
+    assert ("中国人民银行", "nt") not in after
