@@ -76,6 +76,10 @@ def _rows(units: pl.DataFrame) -> list[Row]:
 
 
 def _by_article(units: pl.DataFrame, step: Callable[[list[Row]], list[Row]]) -> pl.DataFrame:
+    articles = units["article"]
+    if units.height and articles.min() == articles.max():
+        # One article (every record of a JSONL file is one): no grouping to do.
+        return _frame(step(_rows(units)))
     out: list[Row] = []
     for _, group in units.sort("unit").group_by("article", maintain_order=True):
         out.extend(step(group.to_dicts()))
