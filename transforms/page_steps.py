@@ -48,6 +48,10 @@ JOIN_WINDOW = 8
 _CUT_CONTEXT = 6
 _MIN_REPEAT_CHARS = 12
 _MAX_CAPTION_CHARS = 80
+# The most lines a pull-quote or repeated caption set inside a paragraph spans. Bounds the
+# search for them: every run of lines of a paragraph is tried, so without it a paragraph
+# of n unterminated lines (a list, a table, text without punctuation) costs n cubed.
+_MAX_BOXED_LINES = 12
 # A paragraph is a shortened or merged repeat when this share of its clauses (by
 # characters) stands word for word in longer paragraphs of the same article.
 _REPEAT_COVERAGE = 0.8
@@ -531,10 +535,10 @@ def _mark_boxed_runs(chain: list[Row], sources: Callable[[str], list[str]], afte
     The quote's lines run on from the cut-off line, so they share its chain. Each run of
     lines is judged against the originals and against the paragraph it interrupts (which
     it often quotes): the rest of its chain, and the chain `after` it when the run ends
-    the chain. Longest runs first.
+    the chain. Longest runs first, up to `_MAX_BOXED_LINES` lines.
     """
     texts = [_squash(r["text"]) for r in chain]
-    for size in range(len(chain) - 1, 0, -1):
+    for size in range(min(len(chain) - 1, _MAX_BOXED_LINES), 0, -1):
         for start in range(len(chain) - size + 1):
             run = range(start, start + size)
             if any(chain[k]["repeat"] for k in run):
