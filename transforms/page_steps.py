@@ -52,6 +52,10 @@ _MAX_CAPTION_CHARS = 80
 # search for them: every run of lines of a paragraph is tried, so without it a paragraph
 # of n unterminated lines (a list, a table, text without punctuation) costs n cubed.
 _MAX_BOXED_LINES = 12
+# How many paragraphs before and after a repeat its original is looked for in. A printed
+# article has far fewer; the bound keeps a document of thousands of paragraphs (a report
+# delivered as one record) linear instead of quadratic.
+_REPEAT_WINDOW = 100
 # A paragraph is a shortened or merged repeat when this share of its clauses (by
 # characters) stands word for word in longer paragraphs of the same article.
 _REPEAT_COVERAGE = 0.8
@@ -479,8 +483,10 @@ def _mark_article_repeats(rows: list[Row], lexicon: Lexicon | None) -> list[Row]
         # one is the repeat.
         return [
             other
-            for j, other in enumerate(texts)
-            if j != me and j in allowed and (len(other) > len(text) or (other == text and j < me))
+            for j in range(max(0, me - _REPEAT_WINDOW), min(len(texts), me + _REPEAT_WINDOW + 1))
+            if j != me
+            and j in allowed
+            and (len(other := texts[j]) > len(text) or (other == text and j < me))
         ]
 
     everyone = set(range(len(chains)))

@@ -857,3 +857,20 @@ def test_a_short_line_before_a_line_opening_mid_sentence_is_body(nlp) -> None:  
     head, tail = "除了投资者积极参与", "外，本次评选活动邀请的专家评委也纷纷建言献策。"
     [draft] = rebuild_page(_lines(HEADLINE, BYLINE, LONG_BODY, head, tail), lexicon=nlp.tagger)
     assert [(p.kind, p.text) for p in draft.paragraphs][-1] == ("body", head + tail)
+
+
+def _numbered_paragraph(i: int) -> str:
+    return f"据统计，编号为{i}的样本企业今年前三季度营业收入同比增长{i % 7 + 1}个百分点。"
+
+
+@pytest.mark.parametrize(("distance", "kind"), [(50, "pullquote"), (150, "body")])
+def test_a_repeat_is_looked_for_within_a_hundred_paragraphs(distance: int, kind: str) -> None:
+    """A document of hundreds of paragraphs stays linear: a copy of a paragraph 50 away is
+    still a repeat, a copy 150 away is left as body text."""
+    paragraphs = [_numbered_paragraph(i) for i in range(300)]
+    copy = paragraphs[200 - distance]
+    body = [*paragraphs[:200], copy, *paragraphs[200:]]
+    [draft] = rebuild_page(_lines(HEADLINE, BYLINE, *body))
+    [*_, repeat] = [p for p in draft.paragraphs if p.text == copy]
+    assert repeat.kind == kind
+    assert draft.body.count(copy) == (1 if kind == "pullquote" else 2)
