@@ -84,8 +84,7 @@ def _rows(units: pl.DataFrame) -> list[Row]:
 
 
 def _by_article(units: pl.DataFrame, step: Callable[[list[Row]], list[Row]]) -> pl.DataFrame:
-    articles = units["article"]
-    if units.height and articles.min() == articles.max():
+    if units["article"].n_unique() == 1:
         # One article (every record of a JSONL file is one): no grouping to do.
         return _frame(step(_rows(units)))
     out: list[Row] = []
