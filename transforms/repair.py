@@ -29,13 +29,6 @@ def uncommon_count(text: str, common: Collection[str]) -> int:
     return sum(1 for ch in _HAN.findall(text) if ch not in common) + text.count(LOST)
 
 
-def uncommon_ratio(text: str, common: Collection[str]) -> float:
-    han = _HAN.findall(text)
-    if not han:
-        return 0.0
-    return sum(1 for ch in han if ch not in common) / len(han)
-
-
 def _badness(segment: bytes, common: Collection[str]) -> tuple[int, str]:
     text = segment.decode("gb18030", errors="replace")
     # Read one byte late, a stretch ends on half a character: that one is expected.
@@ -68,7 +61,9 @@ def realign_gb18030(data: bytes, common: Collection[str]) -> tuple[str, int]:
 
 def text_quality(text: str, common: Collection[str]) -> str:
     """clean, repaired (lost characters marked U+FFFD), or suspect (reads as mojibake)."""
-    han = len(_HAN.findall(text))
-    if han >= _MIN_HAN_FOR_VERDICT and uncommon_ratio(text, common) > SUSPECT_RATIO:
-        return "suspect"
+    han = _HAN.findall(text)
+    if len(han) >= _MIN_HAN_FOR_VERDICT:
+        uncommon = sum(1 for ch in han if ch not in common)
+        if uncommon / len(han) > SUSPECT_RATIO:
+            return "suspect"
     return "repaired" if LOST in text else "clean"
