@@ -42,10 +42,6 @@ def is_candidate_word(
     return pos in allowed and len(word) >= 2 and word not in stopwords and not word.isdigit()
 
 
-def _is_candidate(tok: Token, allowed: frozenset[str], stopwords: frozenset[str]) -> bool:
-    return is_candidate_word(tok.token, tok.pos, allowed, stopwords)
-
-
 def _ranked(scores: Mapping[str, float], method: str, top_k: int) -> list[Keyword]:
     # Ties broken by the word itself so that reruns give identical ranks.
     ordered = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
@@ -54,7 +50,7 @@ def _ranked(scores: Mapping[str, float], method: str, top_k: int) -> list[Keywor
 
 def candidate_words(tokens: Iterable[Token], stopwords: frozenset[str]) -> set[str]:
     """The words of one article that may become keywords (what document frequency counts)."""
-    return {t.token for t in tokens if _is_candidate(t, CONTENT_POS, stopwords)}
+    return {t.token for t in tokens if is_candidate_word(t.token, t.pos, CONTENT_POS, stopwords)}
 
 
 DOC_FREQ_DTYPES: dict[str, pl.DataType] = {
@@ -145,7 +141,9 @@ def tfidf_keywords(
 
 def term_counts(tokens: Iterable[Token], stopwords: frozenset[str]) -> Counter[str]:
     """How often each candidate word occurs in one article (what TF-IDF weighs)."""
-    return Counter(t.token for t in tokens if _is_candidate(t, CONTENT_POS, stopwords))
+    return Counter(
+        t.token for t in tokens if is_candidate_word(t.token, t.pos, CONTENT_POS, stopwords)
+    )
 
 
 def tfidf_from_counts(
