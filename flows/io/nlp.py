@@ -11,6 +11,7 @@ from pathlib import Path
 import jieba
 import jieba.posseg
 
+from flows.io.model_cache import cached
 from flows.io.posseg import FastPOSTokenizer
 from transforms.tables import NlpModels
 
@@ -20,6 +21,7 @@ STOPWORDS = DICTIONARY_DIR / "stopwords.txt"
 PLACES = DICTIONARY_DIR / "places.txt"
 SURNAMES = DICTIONARY_DIR / "surnames.txt"
 GAZETTEER = DICTIONARY_DIR / "gazetteer.txt"
+JIEBA_DICT = Path(jieba.__file__).with_name(jieba.DEFAULT_DICT_NAME)
 # jieba's IDF table, read here: importing `jieba.analyse` would load it a second time.
 JIEBA_IDF = Path(jieba.__file__).with_name("analyse") / "idf.txt"
 
@@ -45,7 +47,7 @@ class JiebaTagger:
         main_dict: Path | None = None,
     ) -> None:
         self._tokenizer = jieba.Tokenizer(str(main_dict) if main_dict else jieba.DEFAULT_DICT)
-        self._tokenizer.initialize()
+        initialize(self._tokenizer, main_dict or JIEBA_DICT)
         if user_dict is not None:
             self._tokenizer.load_userdict(str(user_dict))
         for word in extra_words:
@@ -79,6 +81,17 @@ class JiebaTagger:
         return out
 
 
+def initialize(tokenizer: jieba.Tokenizer, dictionary: Path) -> None:
+    """`tokenizer.initialize()`, its prefix dictionary read from the model cache."""
+
+    def build() -> tuple[dict[str, int], int]:
+        tokenizer.initialize()
+        return tokenizer.FREQ, tokenizer.total
+
+    tokenizer.FREQ, tokenizer.total = cached("jieba-prefix", [dictionary], build)
+    tokenizer.initialized = True
+
+
 def write_main_dictionary(words: Iterable[str], path: Path) -> Path:
     """A jieba main dictionary holding exactly `words` (`word freq tag` lines).
 
@@ -104,11 +117,15 @@ COMMON_CHARS = 3000
 @cache
 def common_chars(size: int = COMMON_CHARS) -> frozenset[str]:
     """The `size` characters found in the most entries of jieba's dictionary."""
-    dictionary = Path(jieba.__file__).with_name("dict.txt")
-    lines = dictionary.read_text(encoding="utf-8").splitlines()
-    # One count over all the words joined: the same counts, in the same first-seen order.
-    counts = Counter("".join(line.split(" ", 1)[0] for line in lines))
-    return frozenset(ch for ch, _ in counts.most_common(size))
+
+    def build() -> frozenset[str]:
+        lines = JIEBA_DICT.read_text(encoding="utf-8").splitlines()
+        # One count over all the words joined: the same counts, in the same first-seen order.
+        counts = Counter("".join(line.split(" ", 1)[0] for line in lines))
+        return frozenset(ch for ch, _ in counts.most_common(size))
+
+    chars: frozenset[str] = cached(f"common-chars-{size}", [JIEBA_DICT], build)
+    return chars
 
 
 def read_word_list(path: Path) -> frozenset[str]:
@@ -147,7 +164,7 @@ def load_models(
 ) -> NlpModels:
     """Build the models once per process; every partition in that process reuses them."""
     jieba.setLogLevel(logging.WARNING)
-    idf, median = read_idf(JIEBA_IDF)
+    idf, median = cached("jieba-idf", [JIEBA_IDF], lambda: read_idf(JIEBA_IDF))
     return NlpModels(
         tagger=JiebaTagger(user_dict),
         idf=idf,
