@@ -6,8 +6,12 @@ on the open file, which reads it a few bytes at a time: 1.1–1.7 s here for its
 `marshal.loads` of the whole file takes 0.3 s. The IDF table and the common characters are
 parsed from text on every start (0.3 s each). Each table is cached under a key made of the
 bytes of the files it is built from, jieba's version and Python's, so a changed dictionary
-or an upgrade builds it afresh. A cache that cannot be read is rebuilt and one that cannot
-be written is skipped: the cache only ever costs a rebuild, never a run.
+or an upgrade builds it afresh, and the new file replaces the old one. A cache that cannot
+be read is rebuilt and one that cannot be written is skipped: the cache only ever costs a
+rebuild, never a run.
+
+marshal builds plain values and runs nothing; the files are this project's own, written
+by the user's runs to the user's cache folder, never read from a run's input.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import hashlib
 import logging
 import marshal
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -28,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 # Bump when a cached table's shape changes.
 FORMAT = 1
+_KEYED = re.compile(r"[0-9a-f]{32}\.marshal")
 
 
 def cache_dir() -> Path:
@@ -51,6 +57,9 @@ def cache_key(name: str, sources: Sequence[Path]) -> str:
 def cached(name: str, sources: Sequence[Path], build: Callable[[], Any]) -> Any:
     """`build()`, or what it returned last time for the same `sources`.
 
+    One file per `name`: give fixed files only (jieba's own), not ones that come and go,
+    which would each replace the other's table.
+
     What `build` returns must be made of marshal's types (dicts, lists, tuples, sets,
     str, int, float); each call returns a new copy, so callers may change it.
     """
@@ -66,6 +75,10 @@ def cached(name: str, sources: Sequence[Path], build: Callable[[], Any]) -> Any:
         _write_atomically(path, marshal.dumps(value))
     except (OSError, ValueError) as err:
         logger.warning("model cache %s not written: %s", path, err)
+        return value
+    for old in path.parent.glob(f"{name}-*.marshal"):
+        if old != path and _KEYED.fullmatch(old.name.removeprefix(f"{name}-")):
+            old.unlink(missing_ok=True)
     return value
 
 

@@ -9,10 +9,9 @@ from functools import cache
 from pathlib import Path
 
 import jieba
-import jieba.posseg
 
 from flows.io.model_cache import cached
-from flows.io.posseg import FastPOSTokenizer
+from flows.io.posseg import JIEBA_DICT, FastPOSTokenizer, word_tags
 from transforms.tables import NlpModels
 
 DICTIONARY_DIR = Path(__file__).resolve().parents[2] / "dictionaries"
@@ -21,7 +20,6 @@ STOPWORDS = DICTIONARY_DIR / "stopwords.txt"
 PLACES = DICTIONARY_DIR / "places.txt"
 SURNAMES = DICTIONARY_DIR / "surnames.txt"
 GAZETTEER = DICTIONARY_DIR / "gazetteer.txt"
-JIEBA_DICT = Path(jieba.__file__).with_name(jieba.DEFAULT_DICT_NAME)
 # jieba's IDF table, read here: importing `jieba.analyse` would load it a second time.
 JIEBA_IDF = Path(jieba.__file__).with_name("analyse") / "idf.txt"
 
@@ -47,7 +45,7 @@ class JiebaTagger:
         main_dict: Path | None = None,
     ) -> None:
         self._tokenizer = jieba.Tokenizer(str(main_dict) if main_dict else jieba.DEFAULT_DICT)
-        initialize(self._tokenizer, main_dict or JIEBA_DICT)
+        initialize(self._tokenizer)
         if user_dict is not None:
             self._tokenizer.load_userdict(str(user_dict))
         for word in extra_words:
@@ -81,14 +79,17 @@ class JiebaTagger:
         return out
 
 
-def initialize(tokenizer: jieba.Tokenizer, dictionary: Path) -> None:
-    """`tokenizer.initialize()`, its prefix dictionary read from the model cache."""
+def initialize(tokenizer: jieba.Tokenizer) -> None:
+    """`tokenizer.initialize()`; jieba's own dictionary's prefix table from the model cache."""
+    if tokenizer.dictionary != jieba.DEFAULT_DICT:
+        tokenizer.initialize()
+        return
 
     def build() -> tuple[dict[str, int], int]:
         tokenizer.initialize()
         return tokenizer.FREQ, tokenizer.total
 
-    tokenizer.FREQ, tokenizer.total = cached("jieba-prefix", [dictionary], build)
+    tokenizer.FREQ, tokenizer.total = cached("jieba-prefix", [JIEBA_DICT], build)
     tokenizer.initialized = True
 
 
@@ -100,8 +101,8 @@ def write_main_dictionary(words: Iterable[str], path: Path) -> Path:
     dictionary where it knows the word; other words get frequency 1 and tag x.
     """
     default = jieba.Tokenizer()
-    default.initialize()
-    tags = jieba.posseg.POSTokenizer(default).word_tag_tab
+    initialize(default)
+    tags = word_tags(default)
     lines = []
     for word in sorted(set(words)):
         if word and not any(ch.isspace() for ch in word):

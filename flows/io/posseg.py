@@ -19,30 +19,56 @@ jieba's own; tests compare the tags with `jieba.posseg` on real text.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
 from functools import lru_cache
 from math import log
+from pathlib import Path
 from typing import Any
 
-import jieba.posseg
+import jieba
 import numpy as np
-from jieba.posseg import (
-    char_state_tab_P,
-    emit_P,
-    re_eng,
-    re_han_detail,
-    re_han_internal,
-    re_num,
-    re_skip_detail,
-    re_skip_internal,
-    start_P,
-    trans_P,
-)
+
+from flows.io.model_cache import cached
 
 State = tuple[str, str]
 
 _MIN_FLOAT = -3.14e100
 CACHE_SIZE = 200_000
+
+_JIEBA = Path(jieba.__file__).parent
+JIEBA_DICT = _JIEBA / jieba.DEFAULT_DICT_NAME
+_MODEL_FILES = [
+    _JIEBA / "posseg" / f"{name}.py"
+    for name in ("char_state_tab", "prob_start", "prob_trans", "prob_emit", "__init__")
+]
+_PATTERNS = (
+    "re_han_detail",
+    "re_skip_detail",
+    "re_han_internal",
+    "re_skip_internal",
+    "re_eng",
+    "re_num",
+)
+
+
+def _read_model() -> tuple[Any, ...]:
+    """jieba.posseg's HMM tables and text patterns, as marshal can keep them."""
+    import jieba.posseg as posseg
+
+    patterns = tuple(
+        (getattr(posseg, name).pattern, getattr(posseg, name).flags) for name in _PATTERNS
+    )
+    return posseg.char_state_tab_P, posseg.start_P, posseg.trans_P, posseg.emit_P, patterns
+
+
+# Importing jieba.posseg reads jieba's whole dictionary into its default tagger (0.6 s);
+# the tables come from the model cache instead, and only its first build imports it.
+char_state_tab_P, start_P, trans_P, emit_P, _patterns = cached(
+    "jieba-posseg-model", _MODEL_FILES, _read_model
+)
+re_han_detail, re_skip_detail, re_han_internal, re_skip_internal, re_eng, re_num = (
+    re.compile(pattern, flags) for pattern, flags in _patterns
+)
 # jieba's states in its own order (tuples compare as `max` compares them): an index is a
 # state, a larger index a larger state.
 _STATES: list[State] = sorted(trans_P)
@@ -142,15 +168,20 @@ def unknown_words(run: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-# Importing jieba.posseg has already read jieba's main dictionary (349,000 lines, about
-# 0.4 s) into its default tokenizer's tag table; a copy of it serves every tokenizer on
-# that dictionary. Taken now, before anything could merge user words into the original.
-_DEFAULT_WORD_TAGS: dict[str, str] | None = (
-    dict(jieba.posseg.dt.word_tag_tab)
-    if jieba.posseg.dt.tokenizer.dictionary == jieba.DEFAULT_DICT
-    and not jieba.posseg.dt.tokenizer.user_word_tag_tab
-    else None
-)
+def word_tags(tokenizer: jieba.Tokenizer) -> dict[str, str]:
+    """jieba.posseg's tag table of the tokenizer's main dictionary (jieba's own from the
+    model cache); a new table each call, so the user words merged into one tokenizer's
+    table stay out of the others'."""
+
+    def read() -> dict[str, str]:
+        import jieba.posseg as posseg
+
+        return posseg.POSTokenizer(jieba.Tokenizer(tokenizer.dictionary)).word_tag_tab  # type: ignore[no-any-return]
+
+    if tokenizer.dictionary != jieba.DEFAULT_DICT:
+        return read()
+    tags: dict[str, str] = cached("jieba-word-tags", [JIEBA_DICT], read)
+    return tags
 
 
 Tagged = list[tuple[str, str]]
@@ -169,20 +200,19 @@ def _symbol_tag(piece: str, whole: str) -> str:
 _LOG_FREQ: dict[int, float] = {}
 
 
-class FastPOSTokenizer(jieba.posseg.POSTokenizer):
-    """`jieba.posseg.POSTokenizer` whose unknown-word step is `unknown_words`, and whose
-    `tag` gives what `cut(text, HMM=True)` gives, as (word, tag) pairs, faster."""
+class FastPOSTokenizer:
+    """`jieba.posseg.POSTokenizer` on `tokenizer`, for tagging: `tag` gives what its
+    `cut(text, HMM=True)` gives, as (word, tag) pairs, faster."""
 
-    def load_word_tag(self, f: Any) -> None:
-        if _DEFAULT_WORD_TAGS is not None and self.tokenizer.dictionary == jieba.DEFAULT_DICT:
-            f.close()
-            self.word_tag_tab = dict(_DEFAULT_WORD_TAGS)
-        else:
-            super().load_word_tag(f)
+    def __init__(self, tokenizer: jieba.Tokenizer) -> None:
+        self.tokenizer = tokenizer
+        self.word_tag_tab = word_tags(tokenizer)
 
-    def _POSTokenizer__cut(self, sentence: str) -> Iterator[jieba.posseg.pair]:
-        for word, flag in unknown_words(sentence):
-            yield jieba.posseg.pair(word, flag)
+    def makesure_userdict_loaded(self) -> None:
+        """Take the tags of words added to the tokenizer since, as POSTokenizer does."""
+        if self.tokenizer.user_word_tag_tab:
+            self.word_tag_tab.update(self.tokenizer.user_word_tag_tab)
+            self.tokenizer.user_word_tag_tab = {}
 
     def tag(self, sentence: str) -> Tagged:
         """`[(p.word, p.flag) for p in self.cut(sentence)]` (HMM on), step for step."""

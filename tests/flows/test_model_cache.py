@@ -11,7 +11,8 @@ import pytest
 
 from flows.io import model_cache
 from flows.io.model_cache import cached
-from flows.io.nlp import JIEBA_DICT, JIEBA_IDF, common_chars, initialize, read_idf
+from flows.io.nlp import JIEBA_IDF, common_chars, initialize, read_idf
+from flows.io.posseg import word_tags
 
 
 @pytest.fixture
@@ -54,6 +55,8 @@ def test_a_changed_source_builds_afresh(cache: Path, tmp_path: Path) -> None:
     source.write_text("银行 商业银行\n", encoding="utf-8")
     assert cached("words", [source], build) == {"银行": 2, "商业银行": 4}
     assert build.calls == 2
+    # The new table replaces the old one.
+    assert len(list(cache.glob("words-*.marshal"))) == 1
 
 
 def test_a_damaged_cache_is_built_again(
@@ -98,13 +101,13 @@ def test_the_cache_folder_follows_xdg(tmp_path: Path, monkeypatch: pytest.Monkey
 @pytest.mark.parametrize("warm", [False, True], ids=["built", "from-cache"])
 def test_jiebas_tables_are_the_same_from_the_cache(cache: Path, warm: bool) -> None:
     if warm:
-        initialize(jieba.Tokenizer(), JIEBA_DICT)
+        initialize(jieba.Tokenizer())
         common_chars.cache_clear()
         common_chars()
     reference = jieba.Tokenizer()
     reference.initialize()
     tokenizer = jieba.Tokenizer()
-    initialize(tokenizer, JIEBA_DICT)
+    initialize(tokenizer)
     assert tokenizer.initialized
     assert tokenizer.total == reference.total
     assert tokenizer.FREQ == reference.FREQ
@@ -118,3 +121,14 @@ def test_jiebas_tables_are_the_same_from_the_cache(cache: Path, warm: bool) -> N
         "jieba",
         "jieba",
     ]
+
+
+def test_other_dictionaries_are_read_as_jieba_reads_them(cache: Path, tmp_path: Path) -> None:
+    """Only jieba's own files are cached: evaluation vocabularies come and go."""
+    path = tmp_path / "dict.txt"
+    path.write_text("新世纪 10 t\n江泽民 5 nr\n", encoding="utf-8")
+    tokenizer = jieba.Tokenizer(str(path))
+    initialize(tokenizer)
+    assert tokenizer.FREQ == {"新": 0, "新世": 0, "新世纪": 10, "江": 0, "江泽": 0, "江泽民": 5}
+    assert word_tags(tokenizer) == {"新世纪": "t", "江泽民": "nr"}
+    assert not cache.exists()

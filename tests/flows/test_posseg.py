@@ -60,13 +60,13 @@ def test_unknown_words_cover_the_run() -> None:
 def test_tokenizer_tags_like_jieba_posseg() -> None:
     text = _sample_text() + "\n浦发银行601328.SH涨23.4%，王小明和李华说了。日漫很火。"
 
-    def tagged(make: type[jieba.posseg.POSTokenizer]) -> list[tuple[str, str]]:
-        tokenizer = jieba.Tokenizer()
-        tokenizer.load_userdict(str(USER_DICT))
-        return [(p.word, p.flag) for p in make(tokenizer).cut(text)]
+    def tokenizer() -> jieba.Tokenizer:
+        made = jieba.Tokenizer()
+        made.load_userdict(str(USER_DICT))
+        return made
 
-    expected = tagged(jieba.posseg.POSTokenizer)
-    assert tagged(FastPOSTokenizer) == expected
+    expected = _pairs(jieba.posseg.POSTokenizer(tokenizer()), text)
+    assert FastPOSTokenizer(tokenizer()).tag(text) == expected
     assert len(expected) > 1000
 
 
