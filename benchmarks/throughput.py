@@ -426,7 +426,8 @@ def run_pipeline(
 # --- what bounds the targets -------------------------------------------------------------
 
 # What every run imports before it can do anything: Prefect's flow and task engines, the
-# table libraries, pandera, datasketch (MinHash) and jieba with its tagger's tables.
+# table libraries, pandera, datasketch (MinHash), jieba, and the libraries that read
+# Chinese numerals and tell simplified from traditional characters.
 STACK_IMPORTS = (
     "prefect.flows",
     "prefect.flow_engine",
@@ -435,17 +436,12 @@ STACK_IMPORTS = (
     "pyarrow.parquet",
     "pandera.polars",
     "datasketch",
-    "jieba.posseg",
+    "jieba",
+    "cn2an",
+    "hanzidentifier",
 )
 # With cyclic garbage collection off, as `zhnews run` starts (flows/cli.py: _start_up).
-STACK_CODE = (
-    "import gc\n"
-    "gc.disable()\n"
-    "import logging\n"
-    f"import {', '.join(STACK_IMPORTS)}\n"
-    "jieba.setLogLevel(logging.WARNING)\n"
-    "jieba.Tokenizer().initialize()\n"
-)
+STACK_CODE = f"import gc\ngc.disable()\nimport {', '.join(STACK_IMPORTS)}\n"
 SERVER_CODE = (
     "import time\n"
     "from flows.temporary_server import TemporaryServer\n"
@@ -464,9 +460,9 @@ def _median(values: Sequence[float]) -> float:
 
 def stack_start_up(prefect_home: Path, repeats: int = BOUND_REPEATS) -> dict[str, Any]:
     """The start-up no run of this stack can beat, without any of the project's code: a
-    fresh interpreter importing the libraries a run needs and loading jieba's dictionary
-    (wall, median of `repeats`), and Prefect's temporary server from start to its first
-    answer (in a warm PREFECT_HOME), which boots on another core meanwhile."""
+    fresh interpreter importing the libraries a run needs (wall, median of `repeats`; no
+    dictionary loaded), and Prefect's temporary server from start to its first answer (in
+    a warm PREFECT_HOME), which boots on another core meanwhile."""
     env = child_env(prefect_home, use_api_url=False)
     env.pop("PREFECT_API_URL", None)
     imports = []
@@ -487,7 +483,7 @@ def stack_start_up(prefect_home: Path, repeats: int = BOUND_REPEATS) -> dict[str
         server.append(float(out.stdout.split()[-1]))
     return {
         "imports": list(STACK_IMPORTS),
-        "imports_and_dictionary_seconds": _median(imports),
+        "imports_seconds": _median(imports),
         "temporary_server_seconds": _median(server),
         "repeats": repeats,
     }
@@ -611,6 +607,15 @@ def run_benchmark(options: Options) -> dict[str, Any]:
         small_tree = write_raw_tree(
             small, work / "raw-small", partition_articles=options.partition_articles
         )
+        n = options.workers
+        # The fixed cost of a parallel run includes starting every worker: the pool starts
+        # one per file it is given at once, so the small input comes in one file per worker.
+        small_parallel_tree = write_raw_tree(
+            small,
+            work / "raw-small-parallel",
+            partition_articles=options.partition_articles,
+            file_articles=max(1, -(-len(small) // n)),
+        )
 
         base = baseline([a.text for a in articles])
         loads["after_baseline"] = loadavg()
@@ -627,7 +632,6 @@ def run_benchmark(options: Options) -> dict[str, Any]:
             home.mkdir()
             return home
 
-        n = options.workers
         if options.cold_start:
             # Start-up in the default configuration (one process): cold, then warm.
             home = fresh_home("small")
@@ -636,7 +640,12 @@ def run_benchmark(options: Options) -> dict[str, Any]:
             # Throughput with every core: (b) and its fixed cost (c), both from a fresh home.
             if n > 1:
                 runs["small_parallel"] = run_pipeline(
-                    "small-parallel", small_tree, work, fresh_home("sp"), use_api_url=api, workers=n
+                    "small-parallel",
+                    small_parallel_tree,
+                    work,
+                    fresh_home("sp"),
+                    use_api_url=api,
+                    workers=n,
                 )
             runs["big"] = run_pipeline(
                 "big", big_tree, work, fresh_home("big"), use_api_url=api, workers=n
@@ -655,7 +664,7 @@ def run_benchmark(options: Options) -> dict[str, Any]:
             runs["small_warm"] = run_pipeline("small-warm", small_tree, work, home, use_api_url=api)
             if n > 1:
                 runs["small_parallel"] = run_pipeline(
-                    "small-parallel", small_tree, work, home, use_api_url=api, workers=n
+                    "small-parallel", small_parallel_tree, work, home, use_api_url=api, workers=n
                 )
                 runs["big_serial"] = run_pipeline(
                     "big-serial", big_tree, work, home, use_api_url=api
@@ -852,7 +861,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"Input: {inp['origin']}; {inp['articles']} articles, "
         f"{inp['text_bytes'] / MB:.2f} MB of article text, {inp['partitions']} partitions "
         f"(source × date), {inp['files']} JSONL files. Fixed-cost run: "
-        f"{inp['small_articles']} articles.",
+        f"{inp['small_articles']} articles (with workers, in one file per worker, so that "
+        "every worker starts as in the big run).",
         "",
         "| measurement | seconds | MB/s | articles/s |",
         "|---|---:|---:|---:|",
@@ -917,9 +927,9 @@ def markdown(report: dict[str, Any]) -> str:
             f"baseline. With every other stage free and {tag['cores']} workers scaling "
             f"perfectly, the pipeline would reach {_num(tag['ceiling_vs_baseline'], 2, '×')}.",
             f"- Start-up of the stack alone, with none of the project's code: a new Python "
-            f"importing {', '.join(stack['imports'])} and loading jieba's dictionary (cyclic "
-            f"garbage collection off, as `zhnews run` starts) takes "
-            f"{_num(stack['imports_and_dictionary_seconds'], 1, ' s')}; Prefect's temporary "
+            f"importing {', '.join(stack['imports'])} (cyclic garbage collection off, as "
+            f"`zhnews run` starts; no dictionary loaded) takes "
+            f"{_num(stack['imports_seconds'], 1, ' s')}; Prefect's temporary "
             f"server answers {_num(stack['temporary_server_seconds'], 1, ' s')} after it "
             f"starts (warm PREFECT_HOME; it boots on another core meanwhile). Medians of "
             f"{stack['repeats']}.",
