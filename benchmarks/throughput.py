@@ -440,7 +440,7 @@ STACK_IMPORTS = (
     "cn2an",
     "hanzidentifier",
 )
-# With cyclic garbage collection off, as `zhnews run` starts (flows/cli.py: _start_up).
+# With cyclic garbage collection off, as `zhnews run` starts (flows/runners.py: long_lived).
 STACK_CODE = f"import gc\ngc.disable()\nimport {', '.join(STACK_IMPORTS)}\n"
 SERVER_CODE = (
     "import time\n"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 import os
 import subprocess
@@ -199,19 +198,6 @@ LockTimeoutOption = Annotated[
 ]
 
 
-@contextlib.contextmanager
-def _start_up() -> Any:
-    """No cyclic collection while Prefect, polars and pandera are imported and the
-    dictionaries loaded: those objects live as long as the run, so full collections over
-    them free nothing. Frozen afterwards, so the run's own collections skip them too."""
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.enable()
-
-
 def _execute(run: Any, flags: dict[str, Any], **parameters: Any) -> None:
     """Run a flow in this process and exit with 0 (done), 1 (partial) or 2 (failed)."""
     started = time.perf_counter()
@@ -229,7 +215,7 @@ def _execute(run: Any, flags: dict[str, Any], **parameters: Any) -> None:
         except OSError as err:
             typer.echo(f"error: {err.strerror or err}", err=True)
             raise typer.Exit(EXIT_FAILED) from err
-        from flows.runners import Scale
+        from flows.runners import Scale, long_lived
 
         try:
             Scale.resolve(settings.workers, settings.task_runner, settings.dask_address)
@@ -239,7 +225,7 @@ def _execute(run: Any, flags: dict[str, Any], **parameters: Any) -> None:
         from flows.stage_times import install_from_env
 
         install_from_env()  # only with ZHNEWS_STAGE_TIMES set (the throughput benchmark)
-        with _start_up():
+        with long_lived():
             from flows import pipeline
             from flows.io.nlp import load_models
 

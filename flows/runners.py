@@ -4,6 +4,7 @@ whichever runner analysed their files, so the tables are the same for all of the
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -77,7 +78,31 @@ def task_runner(scale: Scale) -> TaskRunner:  # type: ignore[type-arg]
                 "dashboard_address": None,
             }
         )
-    return ProcessPoolTaskRunner(max_workers=scale.workers)
+    return ProcessPoolTaskRunner(max_workers=scale.workers, initializer=prepare_worker)
+
+
+@contextmanager
+def long_lived() -> Iterator[None]:
+    """No cyclic collection while libraries are imported and the dictionaries loaded:
+    those objects live as long as the process, so full collections over them free
+    nothing. Frozen afterwards, so the process's own collections skip them too."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
+def prepare_worker() -> None:
+    """In each local worker process, once, before its first file: import the pipeline and
+    load the dictionaries, then freeze them as `zhnews run` does in its own process. A
+    worker whose collector kept walking them analysed about 5% slower."""
+    with long_lived():
+        import flows.pipeline  # noqa: F401  (what the first task would import)
+        from flows.io.nlp import load_models
+
+        load_models()
 
 
 @contextmanager

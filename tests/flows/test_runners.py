@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -152,3 +154,19 @@ def test_the_cli_rejects_a_runner_it_does_not_know(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "task_runner" in result.output or "spark" in result.output
+
+
+def test_a_worker_loads_the_models_once_and_freezes_them() -> None:
+    """What the process pool runs in each worker before its first file."""
+    code = (
+        "import gc\n"
+        "from flows.runners import prepare_worker\n"
+        "from flows.io.nlp import load_models\n"
+        "prepare_worker()\n"
+        "frozen = gc.get_freeze_count() > 100_000\n"
+        "print(load_models.cache_info().currsize, frozen, gc.isenabled())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert out.stdout.split() == ["1", "True", "True"]
