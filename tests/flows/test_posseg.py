@@ -57,19 +57,6 @@ def test_unknown_words_cover_the_run() -> None:
     assert unknown_words("李华说") == (("李华", "nr"), ("说", "v"))
 
 
-def test_tokenizer_tags_like_jieba_posseg() -> None:
-    text = _sample_text() + "\n浦发银行601328.SH涨23.4%，王小明和李华说了。日漫很火。"
-
-    def tokenizer() -> jieba.Tokenizer:
-        made = jieba.Tokenizer()
-        made.load_userdict(str(USER_DICT))
-        return made
-
-    expected = _pairs(jieba.posseg.POSTokenizer(tokenizer()), text)
-    assert FastPOSTokenizer(tokenizer()).tag(text) == expected
-    assert len(expected) > 1000
-
-
 def test_tag_table_of_the_default_dictionary_is_jiebas() -> None:
     fresh = jieba.posseg.POSTokenizer(jieba.Tokenizer())
     fast = FastPOSTokenizer(jieba.Tokenizer())
@@ -109,6 +96,7 @@ def test_tag_gives_what_posseg_cut_gives() -> None:
 
     expected = _pairs(jieba.posseg.POSTokenizer(tokenizer()), text)
     assert FastPOSTokenizer(tokenizer()).tag(text) == expected
+    assert len(expected) > 1000
     assert ("微短剧", "n") in expected
     assert {flag for _, flag in expected} >= {"nr", "ns", "eng", "m", "x"}
 
