@@ -215,7 +215,8 @@ class FastPOSTokenizer:
             self.tokenizer.user_word_tag_tab = {}
 
     def tag(self, sentence: str) -> Tagged:
-        """`[(p.word, p.flag) for p in self.cut(sentence)]` (HMM on), step for step."""
+        """`[(p.word, p.flag) for p in POSTokenizer(self.tokenizer).cut(sentence)]` (HMM
+        on), step for step."""
         self.makesure_userdict_loaded()
         self.tokenizer.check_initialized()
         out: Tagged = []
