@@ -36,7 +36,7 @@ from flows.io.store import Location, location
 from schemas.tables import DocFreq, Quarantine
 from schemas.validation import validate_tables
 from transforms.dedupe import ORDER_COLUMNS, assign_duplicates
-from transforms.documents import RawDocument, document_articles
+from transforms.documents import WHOLE, RawDocument, Share, document_articles
 from transforms.keywords import DOC_FREQ_DTYPES, corpus_counts, document_frequencies
 from transforms.tables import (
     ARTICLE_TABLES,
@@ -92,15 +92,16 @@ def quarantine_frame(rejections: list[Rejected], run_id: str) -> pl.DataFrame:
 
 @dataclass
 class FileAnalysis:
-    """One raw file read, rebuilt and analysed. Small, so it travels back from a worker; the
-    frames stay in memory (`frames`) or wait in scratch Parquet (`scratch`)."""
+    """One raw file (or a part of one) read, rebuilt and analysed. Small, so it travels
+    back from a worker; the frames stay in memory (`frames`) or wait in scratch Parquet
+    (`scratch`: one folder per part, in record order)."""
 
     rel_path: str
     sha256: str | None
     rejections: list[Rejected]
     articles: int = 0
     frames: dict[str, pl.DataFrame] | None = None
-    scratch: str | None = None
+    scratch: tuple[str, ...] = ()
     # JSONL records (non-blank lines) found in the file, and the stat of the bytes read.
     records: int = 0
     size: int = -1
@@ -118,9 +119,50 @@ class FileAnalysis:
         return planned
 
     def tables(self) -> dict[str, pl.DataFrame] | None:
-        if self.scratch is not None:
-            return parquet.read_scratch(location(self.scratch))
-        return self.frames
+        if not self.scratch:
+            return self.frames
+        parts = [parquet.read_scratch(location(folder)) for folder in self.scratch]
+        return _concat(parts)
+
+
+def _concat(parts: Sequence[dict[str, pl.DataFrame]]) -> dict[str, pl.DataFrame]:
+    if len(parts) == 1:
+        return parts[0]
+    return {name: pl.concat([part[name] for part in parts]) for name in parts[0]}
+
+
+def merge_parts(parts: Sequence[FileAnalysis], source: str, pub_date: date) -> FileAnalysis:
+    """One file's analysis from those of its parts (`analyse_file` with a `share`), as if
+    it had been analysed whole. Parts read from different versions of the file would mix
+    them: the file is then rejected as changed during the read, and read again next run."""
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    if any(part.rel_path != first.rel_path for part in parts):
+        raise ValueError(f"parts of different files: {sorted({p.rel_path for p in parts})}")
+    failed = next((part for part in parts if part.sha256 is None), None)
+    if failed is not None:
+        return failed
+    hashes = list(dict.fromkeys(part.sha256 for part in parts))
+    if len(hashes) > 1:
+        detail = f"its {len(parts)} parts read {len(hashes)} versions of it"
+        return FileAnalysis(
+            first.rel_path,
+            None,
+            [Rejected(first.rel_path, "changed_during_read", detail, source, pub_date)],
+        )
+    frames = [part.frames for part in parts if part.frames is not None]
+    return FileAnalysis(
+        first.rel_path,
+        first.sha256,
+        [rejected for part in parts for rejected in part.rejections],
+        sum(part.articles for part in parts),
+        frames=_concat(frames) if frames else None,
+        scratch=tuple(folder for part in parts for folder in part.scratch),
+        records=sum(part.records for part in parts),
+        size=parts[-1].size,
+        mtime_ns=parts[-1].mtime_ns,
+    )
 
 
 def analyse_file(
@@ -133,14 +175,17 @@ def analyse_file(
     nlp: NlpModels,
     max_file_bytes: int,
     scratch: Location | None = None,
+    share: Share = WHOLE,
 ) -> FileAnalysis:
     """Everything about one raw file that needs no other file: decode, rebuild articles,
-    tag, find entities. With `scratch`, the frames are written there instead of returned."""
+    tag, find entities. With `scratch`, the frames are written there instead of returned;
+    with `share`, only that part of a JSONL file's records is analysed (`merge_parts`
+    puts the parts together)."""
     raw = read_raw_file(raw_root, rel_path, max_bytes=max_file_bytes)
     if isinstance(raw, Rejected):
         return FileAnalysis(rel_path, None, [raw])
     doc = RawDocument(rel_path, source, pub_date, raw.text, raw.encoding, raw.sha256)
-    articles, doc_rejections = document_articles(doc, lexicon=nlp.tagger)
+    articles, doc_rejections = document_articles(doc, lexicon=nlp.tagger, share=share)
     rejections = [
         Rejected(rel_path, r.reason, r.detail, source, pub_date, r.record) for r in doc_rejections
     ]
@@ -148,12 +193,13 @@ def analyse_file(
     # Counted on the text itself, apart from parsing, so the run can check that every
     # record was curated or quarantined.
     records = sum(1 for line in raw.text.split("\n") if line.strip()) if doc.is_jsonl else 0
+    start, stop = share.bounds(records)
     result = FileAnalysis(
         rel_path,
         raw.sha256,
         rejections,
         len(articles),
-        records=records,
+        records=stop - start,
         size=raw.size,
         mtime_ns=raw.mtime_ns,
     )
@@ -161,7 +207,7 @@ def analyse_file(
         result.frames = frames
     else:
         parquet.write_scratch(frames, scratch)
-        result.scratch = str(scratch)
+        result.scratch = (str(scratch),)
     return result
 
 

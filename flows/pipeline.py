@@ -25,6 +25,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.states import Failed, State
+from prefect.task_runners import TaskRunner
 
 from flows import report
 from flows.io import parquet, store
@@ -49,14 +50,16 @@ from flows.partition import (
     analyse_file,
     curate_partition,
     finish_partition,
+    merge_parts,
     remove_partition,
     write_undated_quarantine,
 )
-from flows.plan import Plan, Planned, stale_reason
+from flows.plan import Plan, Planned, file_shares, stale_reason
 from flows.progress import RunProgress
 from flows.runners import Scale, shared_api, task_runner
 from flows.settings import backoff
 from schemas.tables import Runs
+from transforms.documents import Share
 
 FLOW_NAME = "zhnews-run"
 NIGHTLY_FLOW = "nightly"
@@ -312,8 +315,14 @@ def analyse_file_task(
     index: int,
     run_id: str,
     max_file_bytes: int,
+    part: int = 0,
+    parts: int = 1,
 ) -> FileAnalysis:
-    """One raw file, in a worker: its frames go to scratch Parquet, a summary comes back."""
+    """One raw file, or part `part` of `parts` of one, in a worker: its frames go to
+    scratch Parquet, a summary comes back."""
+    scratch = parquet.scratch_dir(
+        store.location(curated_root), run_id, source, pub_date, index, part
+    )
     return analyse_file(
         store.location(raw_root),
         source,
@@ -322,7 +331,8 @@ def analyse_file_task(
         run_id=run_id,
         nlp=load_models(),
         max_file_bytes=max_file_bytes,
-        scratch=parquet.scratch_dir(store.location(curated_root), run_id, source, pub_date, index),
+        scratch=scratch,
+        share=Share(part, parts),
     )
 
 
@@ -490,9 +500,42 @@ def _await_analyses(futures: Sequence[PrefectFuture[FileAnalysis]]) -> list[Stat
     return [future.state for future in futures if not future.state.is_completed()]
 
 
+def _submit_analyses(
+    runner: TaskRunner[Any],
+    analyse: Task[..., FileAnalysis],
+    item: Planned,
+    job: Job,
+    run_id: str,
+) -> list[list[PrefectFuture[FileAnalysis]]]:
+    """One partition's files, each in its parts, to the workers; futures per file."""
+    part = item.partition
+    return [
+        [
+            runner.submit(
+                analyse,
+                parameters={
+                    "raw_root": job.raw_root,
+                    "curated_root": job.curated_root,
+                    "source": part.source,
+                    "pub_date": part.pub_date,
+                    "rel_path": rel_path,
+                    "index": index,
+                    "run_id": run_id,
+                    "max_file_bytes": job.max_file_bytes,
+                    "part": share.part,
+                    "parts": share.parts,
+                },
+            )
+            for share in file_shares(rel_path, item.stamps.get(rel_path))
+        ]
+        for index, rel_path in enumerate(part.files)
+    ]
+
+
 def _curate_in_workers(plan: Plan, summary: RunSummary, job: Job, versions: Versions) -> None:
-    """Every file of every stale partition is analysed by the workers at once; partitions
-    are then finished here one by one, in plan order, as their files come back."""
+    """Every file of every stale partition is analysed by the workers at once, a large
+    JSONL file in parts; partitions are then finished here one by one, in plan order, as
+    their files come back."""
     logger = get_run_logger()
     analyse = job.retrying(analyse_file_task)
     finish = job.retrying(finish_partition_task)
@@ -503,35 +546,20 @@ def _curate_in_workers(plan: Plan, summary: RunSummary, job: Job, versions: Vers
         task_runner(job.scale) as runner,
         RunProgress(len(todo), PROGRESS_KEY, f"{summary.flow_name}: partitions curated") as bar,
     ):
-        submitted = [
-            [
-                runner.submit(
-                    analyse,
-                    parameters={
-                        "raw_root": job.raw_root,
-                        "curated_root": job.curated_root,
-                        "source": item.partition.source,
-                        "pub_date": item.partition.pub_date,
-                        "rel_path": rel_path,
-                        "index": index,
-                        "run_id": summary.run_id,
-                        "max_file_bytes": job.max_file_bytes,
-                    },
-                )
-                for index, rel_path in enumerate(item.partition.files)
-            ]
-            for item in todo
-        ]
+        submitted = [_submit_analyses(runner, analyse, item, job, summary.run_id) for item in todo]
         try:
-            for item, futures in zip(todo, submitted, strict=True):
+            for item, by_file in zip(todo, submitted, strict=True):
                 part = item.partition
                 started = datetime.now(UTC)
-                bad = _await_analyses(futures)
+                bad = _await_analyses([future for parts in by_file for future in parts])
                 if bad:
                     _fail_partition(summary, item, str(bad[0].message))
                     bar.advance(f"{part.source}/{part.pub_date}")
                     continue
-                analyses = [future.result() for future in futures]
+                analyses = [
+                    merge_parts([future.result() for future in parts], part.source, part.pub_date)
+                    for parts in by_file
+                ]
                 state = finish(
                     job.curated_root,
                     part.source,

@@ -9,9 +9,13 @@ from datetime import datetime
 
 from flows.io.raw import Partition
 from flows.io.state import FileStamp, PartitionState, Versions
+from transforms.documents import Share, is_jsonl
 
 # Why a partition is curated; in the order a report lists them.
 REASONS = ("new", "changed", "unreadable", "pipeline", "dictionaries", "forced")
+# With workers, a JSONL file is analysed in parts of about this many bytes, so that one
+# large file keeps every worker busy and the run does not end waiting on one worker.
+PART_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -65,3 +69,16 @@ def stale_reason(
     if state.versions.dictionaries != versions.dictionaries:
         return "dictionaries"
     return None
+
+
+def file_shares(
+    rel_path: str, stamp: FileStamp | None, part_bytes: int | None = None
+) -> list[Share]:
+    """The parts workers analyse one raw file in (of `PART_BYTES` unless given), sized by
+    the listing's stat; a page, or a file of unknown size, goes whole."""
+    part_bytes = part_bytes or PART_BYTES
+    size = stamp.size if stamp is not None else -1
+    if not is_jsonl(rel_path) or size <= part_bytes:
+        return [Share()]
+    count = -(-size // part_bytes)
+    return [Share(part, count) for part in range(count)]

@@ -24,7 +24,32 @@ class RawDocument:
 
     @property
     def is_jsonl(self) -> bool:
-        return self.raw_path.lower().endswith(".jsonl")
+        return is_jsonl(self.raw_path)
+
+
+def is_jsonl(raw_path: str) -> bool:
+    """A file of one record per line, which can be analysed in parts; a page cannot."""
+    return raw_path.lower().endswith(".jsonl")
+
+
+@dataclass(frozen=True)
+class Share:
+    """Part `part` of `parts` contiguous runs of a JSONL file's records, so that one large
+    file can be analysed by several workers; any split gives the same articles."""
+
+    part: int = 0
+    parts: int = 1
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.part < self.parts:
+            raise ValueError(f"part {self.part} of {self.parts} does not exist")
+
+    def bounds(self, total: int) -> tuple[int, int]:
+        """Which of `total` records (start, stop) this part takes."""
+        return self.part * total // self.parts, (self.part + 1) * total // self.parts
+
+
+WHOLE = Share()
 
 
 @dataclass(frozen=True)
@@ -104,10 +129,15 @@ def _record_article(
 
 
 def _jsonl_articles(
-    doc: RawDocument, lexicon: Lexicon | None
+    doc: RawDocument, lexicon: Lexicon | None, share: Share
 ) -> tuple[list[SourceArticle], list[DocumentRejection]]:
     articles, rejections = [], []
-    for parsed in parse_jsonl(doc.text, doc.pub_date):
+    # Every part parses the whole file: a repeated id is judged against all earlier lines.
+    results = parse_jsonl(doc.text, doc.pub_date)
+    if not results:
+        return [], [DocumentRejection("empty", "no records")] if share.part == 0 else []
+    start, stop = share.bounds(len(results))
+    for parsed in results[start:stop]:
         if isinstance(parsed, RecordRejection):
             rejections.append(DocumentRejection(parsed.reason, parsed.detail, parsed.line_no))
             continue
@@ -116,19 +146,20 @@ def _jsonl_articles(
             rejections.append(result)
         else:
             articles.append(result)
-    if not articles and not rejections:
-        rejections.append(DocumentRejection("empty", "no records"))
     return articles, rejections
 
 
 def document_articles(
-    doc: RawDocument, *, lexicon: Lexicon | None = None
+    doc: RawDocument, *, lexicon: Lexicon | None = None, share: Share = WHOLE
 ) -> tuple[list[SourceArticle], list[DocumentRejection]]:
     """Articles rebuilt from one raw document, and what in it could not become one.
 
     `lexicon` (the tagger's dictionary segmentation) lets page rebuilding tell where a
     column break cut a word; without it, a cut-off line joins the next body line.
+    `share`: only that part of a JSONL file's records (a page is rebuilt whole).
     """
     if doc.is_jsonl:
-        return _jsonl_articles(doc, lexicon)
+        return _jsonl_articles(doc, lexicon, share)
+    if share.parts != 1:
+        raise ValueError(f"{doc.raw_path}: only JSONL files are analysed in parts")
     return _page_articles(doc, lexicon)

@@ -412,11 +412,13 @@ def read_window(
 
 
 def scratch_dir(
-    curated: Location, run_id: str, source: str, pub_date: date, index: int
+    curated: Location, run_id: str, source: str, pub_date: date, index: int, part: int = 0
 ) -> Location:
-    """Where a worker leaves one raw file's analysed frames for the run to finish; inside
-    the staging folder, so a crashed run's leftovers go with the next run's recovery."""
-    return curated / STAGING_DIR / f"analysis-{run_id}" / source / pub_date.isoformat() / str(index)
+    """Where a worker leaves one raw file's (or file part's) analysed frames for the run to
+    finish; inside the staging folder, so a crashed run's leftovers go with the next run's
+    recovery."""
+    folder = curated / STAGING_DIR / f"analysis-{run_id}" / source / pub_date.isoformat()
+    return folder / f"{index}.{part}"
 
 
 def write_scratch(frames: Mapping[str, pl.DataFrame], folder: Location) -> None:

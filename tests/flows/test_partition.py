@@ -14,15 +14,21 @@ from polars.testing import assert_frame_equal
 
 from flows.io.parquet import NULL_PARTITION, existing_partitions, partition_file
 from flows.io.raw import Rejected, list_raw
+from flows.io.state import UNKNOWN, read_state, stamp_files
 from flows.partition import (
     CURATED_TABLES,
     DOC_FREQ_TABLE,
     QUARANTINE_TABLE,
+    FileAnalysis,
     PartitionReport,
+    analyse_file,
     curate_partition,
+    finish_partition,
+    merge_parts,
     remove_partition,
     write_undated_quarantine,
 )
+from transforms.documents import WHOLE, Share
 from transforms.tables import NlpModels
 
 JUNE_15 = date(2026, 6, 15)
@@ -243,6 +249,86 @@ def test_recuration_drops_rows_of_files_that_left(
     assert report.records_curated == report.records_quarantined == 0
     assert read_table(curated, "articles")["raw_path"].unique().to_list() == [PAGE]
     assert not partition_file(curated, QUARANTINE_TABLE, JUNE_15, "cbn").exists()
+
+
+def _analyse(
+    raw: Path, rel_path: str, nlp: NlpModels, share: Share = WHOLE, scratch: Path | None = None
+) -> FileAnalysis:
+    return analyse_file(
+        raw,
+        "cbn",
+        JUNE_15,
+        rel_path,
+        run_id="run-1",
+        nlp=nlp,
+        max_file_bytes=MAX_BYTES,
+        share=share,
+        scratch=scratch,
+    )
+
+
+@pytest.mark.parametrize("parts", [2, 3, 9])
+def test_a_file_analysed_in_parts_is_curated_as_if_whole(
+    curated_once: Curated, tmp_path: Path, nlp: NlpModels, parts: int
+) -> None:
+    raw, reference, files, report = curated_once
+    curated = tmp_path / "curated"
+    # The parts leave their frames in scratch folders, as on workers.
+    pieces = [
+        _analyse(raw, FEED, nlp, Share(i, parts), scratch=tmp_path / "scratch" / str(i))
+        for i in range(parts)
+    ]
+    assert sum(piece.articles for piece in pieces) == 2
+    feed = merge_parts(pieces, "cbn", JUNE_15)
+    assert len(feed.scratch) == parts
+    analyses = [feed, _analyse(raw, PAGE, nlp), _analyse(raw, SCAN, nlp)]
+    again = finish_partition(
+        curated,
+        "cbn",
+        JUNE_15,
+        files,
+        analyses,
+        run_id="run-1",
+        nlp=nlp,
+        stamps=stamp_files(raw, files),
+    )
+    assert again.rows == report.rows
+    assert (again.records_curated, again.records_quarantined) == (2, 4)
+    mine, theirs = all_tables(curated), all_tables(reference)
+    for table in CURATED_TABLES:
+        assert_frame_equal(mine[table], theirs[table], check_row_order=True)
+    state = read_state(curated, "cbn", JUNE_15)
+    assert state is not None and state.files == read_state(reference, "cbn", JUNE_15).files
+
+
+def test_parts_that_read_two_versions_of_a_file_reject_it(tmp_path: Path, nlp: NlpModels) -> None:
+    raw = tmp_path / "raw"
+    folder = raw / "cbn" / "2026-06-15"
+    folder.mkdir(parents=True)
+    feed = folder / "feed.jsonl"
+    feed.write_text("\n".join(FEED_LINES), encoding="utf-8")
+    first = _analyse(raw, FEED, nlp, Share(0, 2))
+    feed.write_text("\n".join(reversed(FEED_LINES)), encoding="utf-8")
+    second = _analyse(raw, FEED, nlp, Share(1, 2))
+    merged = merge_parts([first, second], "cbn", JUNE_15)
+    assert [(r.reason, r.record) for r in merged.rejections] == [("changed_during_read", None)]
+    assert merged.tables() is None
+    # Recorded as unknown, so the next run reads the file again.
+    assert merged.stamp(stamp_files(raw, (FEED,))[FEED]) == UNKNOWN
+
+
+def test_a_part_that_could_not_read_its_file_fails_the_file(tmp_path: Path, nlp: NlpModels) -> None:
+    raw = tmp_path / "raw"
+    folder = raw / "cbn" / "2026-06-15"
+    folder.mkdir(parents=True)
+    (folder / "feed.jsonl").write_text("\n".join(FEED_LINES), encoding="utf-8")
+    first = _analyse(raw, FEED, nlp, Share(0, 2))
+    (folder / "feed.jsonl").unlink()
+    second = _analyse(raw, FEED, nlp, Share(1, 2))
+    merged = merge_parts([first, second], "cbn", JUNE_15)
+    assert merged.rejections == second.rejections and len(merged.rejections) == 1
+    assert merged.tables() is None
+    assert merged.stamp(stamp_files(raw, (FEED,))[FEED]) == UNKNOWN
 
 
 def test_partition_with_nothing_curable_has_only_quarantine(tmp_path: Path, nlp: NlpModels) -> None:

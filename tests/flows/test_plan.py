@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.io.state import FileStamp, PartitionState, Versions, stamp_files
-from flows.plan import stale_reason
+from flows.io.state import UNKNOWN, FileStamp, PartitionState, Versions, stamp_files
+from flows.plan import file_shares, stale_reason
+from transforms.documents import Share
 
 NOW = Versions("0.1.0+abc", "dict1")
 CURATED_AT = datetime(2026, 6, 16, 2, 0, tzinfo=UTC)
@@ -80,3 +81,24 @@ def test_state_survives_a_round_trip_through_json():
     state = _state(_stamps(a="1", b=None))
     state.rows = {"articles": 2}
     assert PartitionState.from_json(state.to_json()) == state
+
+
+@pytest.mark.parametrize(
+    ("rel_path", "size", "parts"),
+    [
+        ("wire/2026-06-15/feed.jsonl", 100, 1),
+        ("wire/2026-06-15/feed.jsonl", 1000, 1),
+        ("wire/2026-06-15/feed.jsonl", 1001, 2),
+        ("wire/2026-06-15/FEED.JSONL", 3500, 4),
+        # A page is rebuilt whole, however large.
+        ("cbn/2026-06-15/page-1.txt", 3500, 1),
+    ],
+)
+def test_workers_take_a_large_jsonl_file_in_parts(rel_path: str, size: int, parts: int) -> None:
+    shares = file_shares(rel_path, FileStamp("ab" * 32, size, 1), part_bytes=1000)
+    assert shares == [Share(i, parts) for i in range(parts)]
+
+
+def test_a_file_of_unknown_size_goes_whole() -> None:
+    assert file_shares("wire/2026-06-15/feed.jsonl", UNKNOWN, part_bytes=1) == [Share()]
+    assert file_shares("wire/2026-06-15/feed.jsonl", None, part_bytes=1) == [Share()]

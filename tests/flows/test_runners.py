@@ -13,11 +13,12 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from flows import pipeline
+from flows import pipeline, plan
 from flows.cli import app
 from flows.partition import CURATED_TABLES
 from flows.runners import Scale
 from tests.conftest import SAMPLE_PAGE
+from transforms.documents import Share
 
 BULLETIN = (
     "中国人民银行今日开展1000亿元7天期逆回购操作，中标利率为1.4%，与此前持平。\n"
@@ -98,8 +99,26 @@ def single(raw: Path, prefect_harness: None) -> Path:
     return curated
 
 
+@pytest.fixture
+def small_parts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Parts of 200 bytes, so the fixture's JSONL files are analysed in 2-3 parts (one of
+    them empty); how many parts each file was given, as the flow planned them."""
+    monkeypatch.setattr(plan, "PART_BYTES", 200)
+    counts: list[int] = []
+
+    def shares(*args: object) -> list[Share]:
+        planned = plan.file_shares(*args)  # type: ignore[arg-type]
+        counts.append(len(planned))
+        return planned
+
+    monkeypatch.setattr(pipeline, "file_shares", shares)
+    return counts
+
+
 @pytest.mark.usefixtures("prefect_harness")
-def test_a_backfill_on_a_local_dask_cluster_matches_one_process(raw: Path, single: Path) -> None:
+def test_a_backfill_on_a_local_dask_cluster_matches_one_process(
+    raw: Path, single: Path, small_parts: list[int]
+) -> None:
     curated = raw.parent / "dask"
     result = pipeline.call(
         pipeline.backfill,
@@ -115,16 +134,20 @@ def test_a_backfill_on_a_local_dask_cluster_matches_one_process(raw: Path, singl
     assert result["files_quarantined"] == 1
     _assert_same(single, curated)
     assert not list((curated / "_staging").glob("analysis-*"))
+    assert sorted(small_parts) == [1, 1, 1, 2, 3, 3]
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_a_run_on_local_worker_processes_matches_one_process(raw: Path, single: Path) -> None:
+def test_a_run_on_local_worker_processes_matches_one_process(
+    raw: Path, single: Path, small_parts: list[int]
+) -> None:
     curated = raw.parent / "process"
     result = pipeline.call(
         pipeline.run_pipeline, raw_root=str(raw), curated_root=str(curated), workers=2
     )
     assert result["status"] == "completed"
     _assert_same(single, curated)
+    assert max(small_parts) > 1
     again = pipeline.call(
         pipeline.run_pipeline, raw_root=str(raw), curated_root=str(curated), workers=2
     )

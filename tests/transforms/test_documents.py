@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from tests.conftest import jsonl_text
-from transforms.documents import DocumentRejection, RawDocument, document_articles
+from transforms.documents import DocumentRejection, RawDocument, Share, document_articles
 from transforms.tables import make_article_id
 from transforms.textclean import clean_text
 
@@ -158,6 +158,41 @@ def test_empty_jsonl_is_one_rejection(text: str) -> None:
     articles, rejections = document_articles(_doc(text, JSONL_PATH))
     assert articles == []
     assert rejections == [DocumentRejection("empty", "no records")]
+    # Analysed in parts, the file is still said to be empty once.
+    parts = [document_articles(_doc(text, JSONL_PATH), share=Share(i, 3)) for i in range(3)]
+    assert [r for _, rejected in parts for r in rejected] == rejections
+
+
+@pytest.mark.parametrize("parts", [2, 3, 7, 9])
+def test_jsonl_parts_together_are_the_whole_file(parts: int) -> None:
+    text = jsonl_text(
+        {"id": "a", "text": "中国人民银行今日开展1000亿元7天期逆回购操作。"},
+        "{broken",
+        {"id": "b", "title": "招商银行发布年报", "text": "招商银行(600036.SH)净利润增长1.22%。"},
+        "",
+        {"id": "a", "text": "与第一行编号相同。"},
+        {"id": "c", "text": "国家统计局数据显示，房价环比下降0.2%。"},
+        {"title": "只有标题", "text": "银行信贷精准赋能"},
+        {"id": "d", "text": "分析人士认为，房地产市场有望逐步企稳。"},
+    )
+    whole = document_articles(_doc(text, JSONL_PATH))
+    split = [document_articles(_doc(text, JSONL_PATH), share=Share(i, parts)) for i in range(parts)]
+    assert [a for articles, _ in split for a in articles] == whole[0]
+    assert [r for _, rejected in split for r in rejected] == whole[1]
+    # A repeated id is judged against the whole file, not against its own part only.
+    assert ("duplicate_id", 5) in [(r.reason, r.record) for r in whole[1]]
+    assert [a.raw_record for a in whole[0]] == [1, 3, 6, 8]
+
+
+def test_a_page_is_never_analysed_in_parts() -> None:
+    with pytest.raises(ValueError, match="only JSONL"):
+        document_articles(_doc("标题\n正文。"), share=Share(0, 2))
+
+
+@pytest.mark.parametrize(("part", "parts"), [(2, 2), (-1, 2), (0, 0)])
+def test_a_part_outside_the_split_is_refused(part: int, parts: int) -> None:
+    with pytest.raises(ValueError, match="does not exist"):
+        Share(part, parts)
 
 
 def test_jsonl_with_only_bad_records_is_not_called_empty() -> None:
