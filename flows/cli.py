@@ -215,13 +215,16 @@ def _execute(run: Any, flags: dict[str, Any], **parameters: Any) -> None:
         except OSError as err:
             typer.echo(f"error: {err.strerror or err}", err=True)
             raise typer.Exit(EXIT_FAILED) from err
-        from flows.runners import Scale, long_lived
+        from flows.runners import Scale, long_lived, start_worker_server
 
         try:
-            Scale.resolve(settings.workers, settings.task_runner, settings.dask_address)
+            scale = Scale.resolve(settings.workers, settings.task_runner, settings.dask_address)
         except ValueError as err:
             typer.echo(f"error: {err}", err=True)
             raise typer.Exit(EXIT_FAILED) from err
+        if scale.runner == "process":
+            # Local workers are forked from a server that prepares itself meanwhile.
+            start_worker_server()
         from flows.stage_times import install_from_env
 
         install_from_env()  # only with ZHNEWS_STAGE_TIMES set (the throughput benchmark)

@@ -5,6 +5,7 @@ whichever runner analysed their files, so the tables are the same for all of the
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, get_args
 
 if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
+
     from prefect.task_runners import TaskRunner
 
 RunnerName = Literal["local", "process", "dask"]
@@ -63,8 +66,6 @@ class Scale:
 
 def task_runner(scale: Scale) -> TaskRunner:  # type: ignore[type-arg]
     """The Prefect task runner for `scale` (not started: use it as a context manager)."""
-    from prefect.task_runners import ProcessPoolTaskRunner
-
     if scale.runner == "dask":
         from prefect_dask import DaskTaskRunner
 
@@ -78,7 +79,34 @@ def task_runner(scale: Scale) -> TaskRunner:  # type: ignore[type-arg]
                 "dashboard_address": None,
             }
         )
-    return ProcessPoolTaskRunner(max_workers=scale.workers, initializer=prepare_worker)
+    from flows.process_pool import PreloadedProcessPool
+
+    return PreloadedProcessPool(max_workers=scale.workers, initializer=prepare_worker)
+
+
+# What the server process that local workers are forked from imports first.
+PRELOAD = "flows.worker_preload"
+
+
+def forkserver() -> BaseContext | None:
+    """The start method of local workers: forked from one server process that imported
+    the pipeline and loaded the dictionaries once (`PRELOAD`); None where the platform
+    cannot fork, and workers are spawned each on its own, as Prefect does."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return None
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([PRELOAD])
+    return context
+
+
+def start_worker_server() -> None:
+    """Start the server local workers are forked from now, so that it imports and loads
+    while this process does the same, instead of when the first file is submitted."""
+    context = forkserver()
+    if context is not None:
+        from multiprocessing import forkserver as server
+
+        server.ensure_running()
 
 
 @contextmanager

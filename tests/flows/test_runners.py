@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -11,13 +12,14 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from prefect import flow, task
 from typer.testing import CliRunner
 
 from flows import pipeline, plan
 from flows.cli import app
 from flows.partition import CURATED_TABLES
-from flows.runners import Scale
-from tests.conftest import SAMPLE_PAGE
+from flows.runners import PRELOAD, Scale, task_runner
+from tests.conftest import SAMPLE_PAGE, harness_child_env
 from transforms.documents import Share
 
 BULLETIN = (
@@ -153,6 +155,48 @@ def test_a_run_on_local_worker_processes_matches_one_process(
     )
     assert again["partitions"] == 0
     assert again["partitions_skipped"] == 4
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_the_command_on_local_workers_matches_one_process(
+    raw: Path, single: Path, tmp_path: Path
+) -> None:
+    """`zhnews run --workers 2` as a user types it: the worker server starts with the run."""
+    curated = tmp_path / "curated"
+    zhnews = str(Path(sys.executable).with_name("zhnews"))
+    done = subprocess.run(
+        [zhnews, "run", "--workers", "2", "--raw", str(raw), "--curated", str(curated)],
+        capture_output=True,
+        text=True,
+        env=harness_child_env(tmp_path),
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "on 2 local worker processes" in done.stderr + done.stdout
+    _assert_same(single, curated)
+
+
+@task
+def _worker_facts() -> tuple[int, bool, int]:
+    from flows.io.nlp import load_models
+
+    return os.getppid(), PRELOAD in sys.modules, load_models.cache_info().currsize
+
+
+@flow
+def _probe_workers() -> list[tuple[int, bool, int]]:
+    with task_runner(Scale(2, "process")) as runner:
+        futures = [runner.submit(_worker_facts, parameters={}) for _ in range(4)]
+        return [future.result() for future in futures]
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_local_workers_are_forked_from_the_preloaded_server() -> None:
+    facts = _probe_workers()
+    # Not spawned by this process: forked by the server that imported PRELOAD, which
+    # loaded the models once for all of them.
+    assert os.getpid() not in {ppid for ppid, _, _ in facts}
+    assert all(preloaded and models == 1 for _, preloaded, models in facts)
 
 
 def test_scale_resolves_what_the_flags_leave_open() -> None:
