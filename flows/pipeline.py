@@ -54,7 +54,7 @@ from flows.partition import (
     remove_partition,
     write_undated_quarantine,
 )
-from flows.plan import Plan, Planned, file_shares, stale_reason
+from flows.plan import Plan, Planned, file_shares, part_bytes, stale_reason
 from flows.progress import RunProgress
 from flows.runners import Scale, shared_api, task_runner
 from flows.settings import backoff
@@ -506,6 +506,7 @@ def _submit_analyses(
     item: Planned,
     job: Job,
     run_id: str,
+    max_part_bytes: int,
 ) -> list[list[PrefectFuture[FileAnalysis]]]:
     """One partition's files, each in its parts, to the workers; futures per file."""
     part = item.partition
@@ -526,7 +527,7 @@ def _submit_analyses(
                     "parts": share.parts,
                 },
             )
-            for share in file_shares(rel_path, item.stamps.get(rel_path))
+            for share in file_shares(rel_path, item.stamps.get(rel_path), max_part_bytes)
         ]
         for index, rel_path in enumerate(part.files)
     ]
@@ -546,7 +547,11 @@ def _curate_in_workers(plan: Plan, summary: RunSummary, job: Job, versions: Vers
         task_runner(job.scale) as runner,
         RunProgress(len(todo), PROGRESS_KEY, f"{summary.flow_name}: partitions curated") as bar,
     ):
-        submitted = [_submit_analyses(runner, analyse, item, job, summary.run_id) for item in todo]
+        total = sum(max(stamp.size, 0) for item in todo for stamp in item.stamps.values())
+        max_part = part_bytes(total, job.scale.workers)
+        submitted = [
+            _submit_analyses(runner, analyse, item, job, summary.run_id, max_part) for item in todo
+        ]
         try:
             for item, by_file in zip(todo, submitted, strict=True):
                 part = item.partition

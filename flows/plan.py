@@ -13,9 +13,13 @@ from transforms.documents import Share, is_jsonl
 
 # Why a partition is curated; in the order a report lists them.
 REASONS = ("new", "changed", "unreadable", "pipeline", "dictionaries", "forced")
-# With workers, a JSONL file is analysed in parts of about this many bytes, so that one
-# large file keeps every worker busy and the run does not end waiting on one worker.
+# With workers, a large JSONL file is analysed in parts, so that one large file keeps
+# every worker busy and the run does not end waiting on one worker; but each task costs
+# the run about 0.1 s of Prefect's bookkeeping, so files are split only as far as it
+# takes to give every worker TASKS_PER_WORKER tasks' worth of bytes, into parts of at
+# least PART_BYTES.
 PART_BYTES = 256 * 1024
+TASKS_PER_WORKER = 2
 
 
 @dataclass(frozen=True)
@@ -71,14 +75,17 @@ def stale_reason(
     return None
 
 
-def file_shares(
-    rel_path: str, stamp: FileStamp | None, part_bytes: int | None = None
-) -> list[Share]:
-    """The parts workers analyse one raw file in (of `PART_BYTES` unless given), sized by
+def part_bytes(total_bytes: int, workers: int) -> int:
+    """How large a part of a file may be when `workers` analyse `total_bytes` in all."""
+    wanted = -(-max(total_bytes, 0) // (max(workers, 1) * TASKS_PER_WORKER))
+    return max(PART_BYTES, wanted)
+
+
+def file_shares(rel_path: str, stamp: FileStamp | None, max_bytes: int) -> list[Share]:
+    """The parts of at most about `max_bytes` workers analyse one raw file in, sized by
     the listing's stat; a page, or a file of unknown size, goes whole."""
-    part_bytes = part_bytes or PART_BYTES
     size = stamp.size if stamp is not None else -1
-    if not is_jsonl(rel_path) or size <= part_bytes:
+    if not is_jsonl(rel_path) or size <= max_bytes:
         return [Share()]
-    count = -(-size // part_bytes)
+    count = -(-size // max_bytes)
     return [Share(part, count) for part in range(count)]

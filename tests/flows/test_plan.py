@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from flows.io.state import UNKNOWN, FileStamp, PartitionState, Versions, stamp_files
-from flows.plan import file_shares, stale_reason
+from flows.plan import PART_BYTES, TASKS_PER_WORKER, file_shares, part_bytes, stale_reason
 from transforms.documents import Share
 
 NOW = Versions("0.1.0+abc", "dict1")
@@ -95,10 +95,22 @@ def test_state_survives_a_round_trip_through_json():
     ],
 )
 def test_workers_take_a_large_jsonl_file_in_parts(rel_path: str, size: int, parts: int) -> None:
-    shares = file_shares(rel_path, FileStamp("ab" * 32, size, 1), part_bytes=1000)
+    shares = file_shares(rel_path, FileStamp("ab" * 32, size, 1), 1000)
     assert shares == [Share(i, parts) for i in range(parts)]
 
 
 def test_a_file_of_unknown_size_goes_whole() -> None:
-    assert file_shares("wire/2026-06-15/feed.jsonl", UNKNOWN, part_bytes=1) == [Share()]
-    assert file_shares("wire/2026-06-15/feed.jsonl", None, part_bytes=1) == [Share()]
+    assert file_shares("wire/2026-06-15/feed.jsonl", UNKNOWN, 1) == [Share()]
+    assert file_shares("wire/2026-06-15/feed.jsonl", None, 1) == [Share()]
+
+
+def test_files_are_split_only_as_far_as_the_workers_need() -> None:
+    mib = 1024 * 1024
+    # One day's feed of 5 MiB on 4 workers: parts of 640 KiB, two for each worker.
+    assert part_bytes(5 * mib, 4) == 5 * mib // (4 * TASKS_PER_WORKER) == 640 * 1024
+    feed = file_shares("wire/2026-06-15/feed.jsonl", FileStamp("ab" * 32, 5 * mib, 1), 640 * 1024)
+    assert len(feed) == 8
+    # A year of backfill: enough files to go round, none is split.
+    assert part_bytes(365 * 5 * mib, 2) > 64 * mib
+    # Small runs: parts never below PART_BYTES, each costs a task of its own.
+    assert part_bytes(100 * 1024, 8) == part_bytes(0, 0) == PART_BYTES

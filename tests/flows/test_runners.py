@@ -106,6 +106,7 @@ def small_parts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Parts of 200 bytes, so the fixture's JSONL files are analysed in 2-3 parts (one of
     them empty); how many parts each file was given, as the flow planned them."""
     monkeypatch.setattr(plan, "PART_BYTES", 200)
+    monkeypatch.setattr(plan, "TASKS_PER_WORKER", 1000)
     counts: list[int] = []
 
     def shares(*args: object) -> list[Share]:
