@@ -509,7 +509,7 @@ def _submit_analyses(
     max_part_bytes: int,
 ) -> list[list[PrefectFuture[FileAnalysis]]]:
     """One partition's files, each in its parts, to the workers; futures per file."""
-    part = item.partition
+    partition = item.partition
     return [
         [
             runner.submit(
@@ -517,8 +517,8 @@ def _submit_analyses(
                 parameters={
                     "raw_root": job.raw_root,
                     "curated_root": job.curated_root,
-                    "source": part.source,
-                    "pub_date": part.pub_date,
+                    "source": partition.source,
+                    "pub_date": partition.pub_date,
                     "rel_path": rel_path,
                     "index": index,
                     "run_id": run_id,
@@ -529,7 +529,7 @@ def _submit_analyses(
             )
             for share in file_shares(rel_path, item.stamps.get(rel_path), max_part_bytes)
         ]
-        for index, rel_path in enumerate(part.files)
+        for index, rel_path in enumerate(partition.files)
     ]
 
 
@@ -556,14 +556,14 @@ def _curate_in_workers(plan: Plan, summary: RunSummary, job: Job, versions: Vers
             for item, by_file in zip(todo, submitted, strict=True):
                 part = item.partition
                 started = datetime.now(UTC)
-                bad = _await_analyses([future for parts in by_file for future in parts])
+                bad = _await_analyses([future for shares in by_file for future in shares])
                 if bad:
                     _fail_partition(summary, item, str(bad[0].message))
                     bar.advance(f"{part.source}/{part.pub_date}")
                     continue
                 analyses = [
-                    merge_parts([future.result() for future in parts], part.source, part.pub_date)
-                    for parts in by_file
+                    merge_parts([future.result() for future in shares], part.source, part.pub_date)
+                    for shares in by_file
                 ]
                 state = finish(
                     job.curated_root,
