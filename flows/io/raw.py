@@ -28,6 +28,7 @@ from charset_normalizer import from_bytes
 
 from flows.io.nlp import common_chars
 from flows.io.store import Location, ObjectPath
+from transforms.documents import is_jsonl
 from transforms.repair import realign_gb18030
 from transforms.textclean import control_ratio, normalize_newlines, strip_controls
 
@@ -673,7 +674,7 @@ def read_raw_file(
         return reject(*read)
     data = read.data
     try:
-        text, encoding = decode_bytes(data, jsonl=rel_path.lower().endswith(".jsonl"))
+        text, encoding = decode_bytes(data, jsonl=is_jsonl(rel_path))
     except DecodeRejection as err:
         return reject(err.reason, err.detail)
     if encoding in _GB_FAMILY and b"?" in data:
