@@ -267,20 +267,27 @@ def _analyse(
     )
 
 
-@pytest.mark.parametrize("parts", [2, 3, 9])
+@pytest.mark.parametrize(("parts", "in_scratch"), [(2, True), (3, True), (9, True), (3, False)])
 def test_a_file_analysed_in_parts_is_curated_as_if_whole(
-    curated_once: Curated, tmp_path: Path, nlp: NlpModels, parts: int
+    curated_once: Curated, tmp_path: Path, nlp: NlpModels, parts: int, in_scratch: bool
 ) -> None:
     raw, reference, files, report = curated_once
     curated = tmp_path / "curated"
-    # The parts leave their frames in scratch folders, as on workers.
+    # The parts leave their frames in scratch folders, as on workers, or keep them.
     pieces = [
-        _analyse(raw, FEED, nlp, Share(i, parts), scratch=tmp_path / "scratch" / str(i))
+        _analyse(
+            raw,
+            FEED,
+            nlp,
+            Share(i, parts),
+            scratch=tmp_path / "scratch" / str(i) if in_scratch else None,
+        )
         for i in range(parts)
     ]
     assert sum(piece.articles for piece in pieces) == 2
     feed = merge_parts(pieces, "cbn", JUNE_15)
-    assert len(feed.scratch) == parts
+    assert len(feed.scratch) == (parts if in_scratch else 0)
+    assert (feed.frames is None) is in_scratch
     analyses = [feed, _analyse(raw, PAGE, nlp), _analyse(raw, SCAN, nlp)]
     again = finish_partition(
         curated,
