@@ -386,6 +386,11 @@ def server(
     )
     command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
     command += ["--port", str(settings.server_port)]
+    sys.stdout.flush()
+    if os.name == "posix":
+        # This process becomes the server: a SIGTERM from a supervisor (or `kill`) reaches
+        # it, instead of ending a parent and leaving the server holding the port.
+        os.execve(sys.executable, command, env)
     try:
         raise typer.Exit(subprocess.call(command, env=env))
     except KeyboardInterrupt:

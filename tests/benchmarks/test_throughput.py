@@ -67,6 +67,7 @@ def report(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> d
                 work_dir=tmp_path_factory.mktemp("bench"),
                 workers=1,
                 bound_repeats=1,
+                warm_repeats=2,
             )
         )
 
@@ -85,8 +86,16 @@ def test_report_keys_and_sane_values(report: dict[str, Any], tmp_path: Path) -> 
         assert marginal["note"]
     else:
         assert marginal["mb_per_s"] > 0 and pipeline["speedup_vs_baseline"] > 0
-    assert report["startup"]["cold_seconds"] is None
-    assert report["startup"]["warm_seconds"] > 0
+    startup = report["startup"]
+    assert startup["cold_seconds"] is None and startup["warm_with"].startswith("running")
+    assert len(startup["warm_runs_seconds"]) == 2
+    assert startup["warm_seconds"] == pytest.approx(max(startup["warm_runs_seconds"]))
+    # With --use-api-url every run went through a running server: the temporary server's
+    # warm start-up is not measured, and the server's is that of the warm runs.
+    assert report["targets"]["warm_startup_seconds"]["value"] is None
+    served = startup["running_server"]
+    assert served["seconds"] == startup["warm_seconds"]
+    assert served["server_ready_seconds"] is None
     big = report["runs"]["big"]
     assert big["exit_code"] == 0 and big["curated_articles"] == 20
     assert big["peak_rss_bytes"] > 0 and big["pipeline_rss_bytes"] > 0
@@ -117,3 +126,23 @@ def test_report_keys_and_sane_values(report: dict[str, Any], tmp_path: Path) -> 
     text = md.read_text()
     assert "segment+tag" in text and "not measured" in text and "Load average" in text
     assert "Tagging alone" in text and "temporary server answers" in text
+
+
+def test_warm_runs_through_a_running_server(tmp_path: Path) -> None:
+    """`zhnews server` on the run's PREFECT_HOME, the runs pointed at it, then stopped."""
+    import re
+    import socket
+
+    tree = write_raw_tree(generated_articles(2), tmp_path / "raw")
+    home = tmp_path / "prefect-home"
+    home.mkdir()
+    runs, ready = throughput.running_server_runs(tree, tmp_path, home, 1)
+    assert ready > 0 and [run.label for run in runs] == ["small-server-1"]
+    assert runs[0].exit_code == 0 and runs[0].curated_articles == 2
+    port = re.search(r"127\.0\.0\.1:(\d+)", (tmp_path / "server.log").read_text())
+    assert port is not None
+    # The flow run was created on that server, not on a temporary one of its own.
+    run_log = (tmp_path / "small-server-1.log").read_text()
+    assert f"View at http://127.0.0.1:{port[1]}/runs/" in run_log
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", int(port[1]))) != 0, "the server still runs"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -56,6 +57,51 @@ def test_run_on_the_sample_prints_a_summary_and_writes_tables(tmp_path: Path, pr
     articles = pl.read_parquet(curated / "articles", hive_partitioning=True)
     assert articles.height == 2
     assert f"tokens {pl.read_parquet(curated / 'tokens').height}" in out
+
+
+def test_server_serves_the_api_and_stops_on_sigterm(tmp_path: Path):
+    """`zhnews server` is the server process itself: a supervisor's SIGTERM stops it and
+    frees the port, instead of orphaning a server that keeps it."""
+    import signal
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    home = tmp_path / "server-home"
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "elsewhere")}
+    env.pop("PREFECT_API_URL", None)
+    command = [str(ZHNEWS), "server", "--port", str(port), "--prefect-home", str(home)]
+    proc = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            assert time.monotonic() < deadline, "the server did not answer"
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).json() is True:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert (home / "prefect.db").is_file()
+
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+        with socket.socket() as sock:
+            assert sock.connect_ex(("127.0.0.1", port)) != 0, "a server still holds the port"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def test_bad_arguments_fail_fast_with_a_clear_message(tmp_path: Path, prefect_home: Path):
