@@ -77,6 +77,9 @@ def task_runner(scale: Scale) -> TaskRunner:  # type: ignore[type-arg]
                 "threads_per_worker": 1,
                 "processes": True,
                 "dashboard_address": None,
+                # Each worker prepares itself as it starts, all of them at once, instead of
+                # on its first file; and freezes what it loaded, as local workers do.
+                "preload": [PRELOAD],
             }
         )
     from flows.process_pool import PreloadedProcessPool

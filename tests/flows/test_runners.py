@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -140,6 +145,81 @@ def test_a_backfill_on_a_local_dask_cluster_matches_one_process(
     assert sorted(small_parts) == [1, 1, 1, 2, 3, 3]
 
 
+@pytest.fixture
+def dask_cluster(tmp_path: Path, prefect_harness: None) -> Iterator[str]:
+    """An existing cluster, started as the README says: `dask scheduler`, and two
+    `dask worker`s with the preload that report to the run's Prefect API."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    dask = str(Path(sys.executable).with_name("dask"))
+    env = harness_child_env(tmp_path)
+    scheduler = [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port)]
+    worker = [dask, "worker", address, "--host", "127.0.0.1", "--nthreads", "1"]
+    worker += ["--preload", PRELOAD]
+    commands = [scheduler, worker, worker]
+    procs = []
+    try:
+        for number, command in enumerate(commands):
+            log = (tmp_path / f"dask-{number}.log").open("wb")
+            procs.append(
+                subprocess.Popen(
+                    [*command, "--no-dashboard"],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
+        from distributed import Client
+
+        with Client(address, timeout=120) as client:
+            client.wait_for_workers(2, timeout=300)
+        yield address
+    finally:
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def test_a_backfill_on_an_existing_dask_cluster_matches_one_process(
+    raw: Path, single: Path, dask_cluster: str
+) -> None:
+    curated = raw.parent / "dask-existing"
+    result = pipeline.call(
+        pipeline.backfill,
+        start=date(2026, 6, 15),
+        end=date(2026, 6, 17),
+        raw_root=str(raw),
+        curated_root=str(curated),
+        dask_address=dask_cluster,
+    )
+    assert result["status"] == "completed"
+    _assert_same(single, curated)
+
+    def facts(dask_worker: Any) -> tuple[bool, int, int]:
+        from flows.io.nlp import load_models
+
+        preloaded = PRELOAD in sys.modules
+        return preloaded, load_models.cache_info().currsize, dask_worker.state.executed_count
+
+    from distributed import Client
+
+    with Client(dask_cluster) as client:
+        workers = list(client.run(facts).values())
+    # Both workers prepared themselves with the preload and loaded the models once, and
+    # the cluster analysed the files: two pages and three JSONL files.
+    assert [(preloaded, models) for preloaded, models, _ in workers] == [(True, 1)] * 2
+    assert sum(executed for _, _, executed in workers) >= 5
+
+
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_run_on_local_worker_processes_matches_one_process(
     raw: Path, single: Path, small_parts: list[int]
@@ -198,6 +278,30 @@ def test_local_workers_are_forked_from_the_preloaded_server() -> None:
     # loaded the models once for all of them.
     assert os.getpid() not in {ppid for ppid, _, _ in facts}
     assert all(preloaded and models == 1 for _, preloaded, models in facts)
+
+
+@task
+def _dask_worker_facts() -> tuple[bool, bool, int]:
+    import gc
+
+    from flows.io.nlp import load_models
+
+    frozen = gc.get_freeze_count() > 100_000
+    return PRELOAD in sys.modules, frozen, load_models.cache_info().currsize
+
+
+@flow
+def _probe_dask_workers() -> list[tuple[bool, bool, int]]:
+    with task_runner(Scale(2, "dask")) as runner:
+        futures = [runner.submit(_dask_worker_facts, parameters={}) for _ in range(4)]
+        return [future.result() for future in futures]
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_local_dask_workers_prepare_themselves_as_they_start() -> None:
+    """The LocalCluster's workers import PRELOAD on start: dictionaries loaded once and
+    frozen before the first file, as the local pool's workers are."""
+    assert _probe_dask_workers() == [(True, True, 1)] * 4
 
 
 def test_scale_resolves_what_the_flags_leave_open() -> None:
