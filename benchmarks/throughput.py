@@ -1045,7 +1045,7 @@ def markdown(report: dict[str, Any]) -> str:
             if served["server_ready_seconds"] is not None
             else ""
         )
-        + ". Warm figures are medians.",
+        + ". The targets table gives the medians of the warm runs.",
         f"Peak RSS, ×1 input ({inp['text_bytes'] / MB:.1f} MB): pipeline process "
         f"{_mib(mem['pipeline_rss_bytes_5mb'])}, largest process of the run "
         f"{_mib(mem['peak_rss_bytes_5mb'])}; "
