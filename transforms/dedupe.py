@@ -10,6 +10,7 @@ not depend on which partition happened to be processed first.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -36,13 +37,33 @@ def _shingles(text: str) -> list[bytes]:
     return [squashed[i : i + SHINGLE].encode() for i in range(len(squashed) - SHINGLE + 1)]
 
 
+@functools.cache
+def _permutations() -> np.ndarray:
+    """The permutation parameters every MinHash here uses. datasketch draws them from a new
+    random generator for each MinHash it makes, which took longer than hashing a short
+    article; made once and shared (read-only), as datasketch's own copies share them."""
+    permutations = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME).permutations
+    permutations.setflags(write=False)
+    return permutations
+
+
+def _new_minhash(hashvalues: np.ndarray | None = None) -> MinHash:
+    return MinHash(
+        num_perm=NUM_PERM,
+        seed=_SEED,
+        scheme=_SCHEME,
+        hashvalues=hashvalues,
+        permutations=_permutations(),
+    )
+
+
 def signature(text: str) -> list[int]:
     """MinHash of the body's character shingles, as plain ints for a Parquet list column.
 
     Fed in batches: a batch costs NUM_PERM 8-byte values per shingle, so a body of a
     million characters in one batch would take a gigabyte; the minimum is the same.
     """
-    mh = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME)
+    mh = _new_minhash()
     shingles = _shingles(text)
     for start in range(0, len(shingles), _BATCH):
         mh.update_batch(shingles[start : start + _BATCH])
@@ -50,12 +71,7 @@ def signature(text: str) -> list[int]:
 
 
 def _minhash(values: Sequence[int]) -> MinHash:
-    return MinHash(
-        num_perm=NUM_PERM,
-        seed=_SEED,
-        scheme=_SCHEME,
-        hashvalues=np.asarray(values, dtype=np.uint32),
-    )
+    return _new_minhash(np.asarray(values, dtype=np.uint32))
 
 
 def assign_duplicates(

@@ -7,9 +7,12 @@ import random
 import tracemalloc
 from datetime import date
 
+import numpy as np
 import polars as pl
+import pytest
 from datasketch import MinHash
 
+from transforms import dedupe
 from transforms.dedupe import NUM_PERM, assign_duplicates, signature
 
 STORY = (
@@ -113,3 +116,14 @@ def test_a_long_body_has_the_signature_of_one_batch_in_bounded_memory():
 
     assert batched == [int(v) for v in whole.hashvalues]
     assert peak < 40 * 1024 * 1024
+
+
+def test_minhashes_share_one_read_only_set_of_permutations():
+    """Drawn once from the seed, as datasketch draws them for each MinHash it makes."""
+    fresh = MinHash(num_perm=NUM_PERM, seed=20260615, scheme="affine32").permutations
+    stored = dedupe._minhash(signature(STORY))
+    assert np.array_equal(stored.permutations, fresh)
+    assert stored.permutations is dedupe._new_minhash().permutations
+    with pytest.raises(ValueError, match="read-only"):
+        stored.permutations[0, 0] = 1
+    assert stored.jaccard(dedupe._minhash(signature(STORY))) == 1.0
