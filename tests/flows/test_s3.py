@@ -271,11 +271,14 @@ def test_a_run_on_s3_writes_what_a_local_run_writes_and_a_rerun_changes_nothing(
 
 
 @pytest.mark.usefixtures("prefect_harness")
+@pytest.mark.parametrize("runner", ["process", "dask"])
 def test_worker_processes_read_and_write_the_same_s3_dataset(
-    raw_tree: Path, s3_raw: str, s3_bucket: Bucket, tmp_path: Path
+    raw_tree: Path, s3_raw: str, s3_bucket: Bucket, tmp_path: Path, runner: str
 ) -> None:
+    """Local worker processes, and the workers of a Dask LocalCluster (processes of their
+    own that reach the bucket with the same AWS_* settings), share one S3 dataset."""
     local = _run(raw_tree, tmp_path / "curated")
-    remote = _run(s3_raw, s3_bucket.url("parallel"), workers=2)
+    remote = _run(s3_raw, s3_bucket.url("parallel"), workers=2, task_runner=runner)
 
     assert remote["status"] == "completed"
     assert {k: remote[k] for k in SUMMARY_KEYS} == {k: local[k] for k in SUMMARY_KEYS}
