@@ -40,7 +40,6 @@ import platform
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -54,6 +53,7 @@ from typing import Any
 
 from benchmarks.synthetic_pages import corpus_root
 from flows.stage_times import STAGE_TIMES_ENV
+from flows.temporary_server import free_port, wait_for_api
 
 MB = 1_000_000
 GIB = 1024**3
@@ -437,28 +437,6 @@ def run_pipeline(
 SERVER_READY_TIMEOUT = 180.0
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for_api(api_url: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"zhnews server exited with {proc.returncode}")
-        try:
-            if httpx.get(f"{api_url}/health", timeout=2.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"zhnews server did not answer within {timeout:g} s")
-
-
 def _stop(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
     """SIGTERM to the server's process group, then wait until every process in it has
     gone (SIGKILL after `timeout`), so that nothing of it runs beside the next measure."""
@@ -484,7 +462,7 @@ def running_server_runs(
     """The documented way around the temporary server: `zhnews server` on `prefect_home`,
     then `repeats` runs with PREFECT_API_URL pointing at it. Returns the runs and the
     seconds the server took to answer (not part of any run)."""
-    port = _free_port()
+    port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     command = [*zhnews_command(), "server", "--port", str(port)]
     command += ["--prefect-home", str(prefect_home)]
@@ -499,7 +477,7 @@ def running_server_runs(
         )
     try:
         began = time.monotonic()
-        _wait_for_api(api_url, proc, SERVER_READY_TIMEOUT)
+        wait_for_api(api_url, proc, SERVER_READY_TIMEOUT, "zhnews server")
         ready = time.monotonic() - began
         runs = [
             run_pipeline(

@@ -26,10 +26,31 @@ API_URL_ENV = "PREFECT_API_URL"
 STARTUP_TIMEOUT_ENV = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now."""
     with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_for_api(
+    api_url: str, process: subprocess.Popen[bytes] | None, timeout: float, name: str
+) -> None:
+    """Block until the Prefect API at `api_url` answers; raise with the exit code if the
+    server's `process` (called `name` in the error) died first."""
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if process is None or process.poll() is not None:
+                code = None if process is None else process.returncode
+                raise RuntimeError(f"{name} exited with code {code}")
+            try:
+                if client.get(f"{api_url}/health").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+    raise RuntimeError(f"{name} did not answer within {timeout:g}s")
 
 
 def _die_with_parent() -> None:
@@ -54,7 +75,7 @@ class TemporaryServer:
     manager that sets `PREFECT_API_URL` for this process (and its workers) meanwhile."""
 
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.api_url = f"http://127.0.0.1:{self.port}/api"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -92,19 +113,7 @@ class TemporaryServer:
     def wait_ready(self) -> None:
         """Block until the API answers; raise with the exit code if the server died."""
         timeout = float(os.environ.get(STARTUP_TIMEOUT_ENV, "180"))
-        deadline = time.monotonic() + timeout
-        with httpx.Client(timeout=2.0) as client:
-            while time.monotonic() < deadline:
-                if self.process is None or self.process.poll() is not None:
-                    code = None if self.process is None else self.process.returncode
-                    raise RuntimeError(f"the temporary Prefect server exited with code {code}")
-                try:
-                    if client.get(f"{self.api_url}/health").status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.1)
-        raise RuntimeError(f"the temporary Prefect server did not answer within {timeout:g}s")
+        wait_for_api(self.api_url, self.process, timeout, "the temporary Prefect server")
 
     def __exit__(
         self,

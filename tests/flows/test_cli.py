@@ -64,34 +64,28 @@ def test_server_serves_the_api_and_stops_on_sigterm(tmp_path: Path):
     frees the port, instead of orphaning a server that keeps it."""
     import signal
     import socket
-    import time
 
     import httpx
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    from flows.temporary_server import free_port, wait_for_api
+
+    port = free_port()
     home = tmp_path / "server-home"
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / "elsewhere")}
     env.pop("PREFECT_API_URL", None)
     command = [str(ZHNEWS), "server", "--port", str(port), "--prefect-home", str(home)]
-    proc = subprocess.Popen(
-        command,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    log = tmp_path / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            assert time.monotonic() < deadline, "the server did not answer"
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).json() is True:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
+        api_url = f"http://127.0.0.1:{port}/api"
+        try:
+            wait_for_api(api_url, proc, 180, "zhnews server")
+        except RuntimeError as err:
+            pytest.fail(f"{err}:\n{log.read_text()}")
+        assert httpx.get(f"{api_url}/health", timeout=2).json() is True
         assert (home / "prefect.db").is_file()
 
         proc.send_signal(signal.SIGTERM)

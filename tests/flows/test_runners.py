@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from flows import pipeline, plan
 from flows.cli import app
 from flows.partition import CURATED_TABLES
 from flows.runners import PRELOAD, Scale, task_runner
+from flows.temporary_server import free_port
 from tests.conftest import SAMPLE_PAGE, harness_child_env
 from transforms.documents import Share
 
@@ -149,9 +149,7 @@ def test_a_backfill_on_a_local_dask_cluster_matches_one_process(
 def dask_cluster(tmp_path: Path, prefect_harness: None) -> Iterator[str]:
     """An existing cluster, started as the README says: `dask scheduler`, and two
     `dask worker`s with the preload that report to the run's Prefect API."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     dask = str(Path(sys.executable).with_name("dask"))
     env = harness_child_env(tmp_path)
