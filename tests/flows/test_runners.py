@@ -256,50 +256,41 @@ def test_the_command_on_local_workers_matches_one_process(
 
 
 @task
-def _worker_facts() -> tuple[int, bool, int]:
-    from flows.io.nlp import load_models
-
-    return os.getppid(), PRELOAD in sys.modules, load_models.cache_info().currsize
-
-
-@flow
-def _probe_workers() -> list[tuple[int, bool, int]]:
-    with task_runner(Scale(2, "process")) as runner:
-        futures = [runner.submit(_worker_facts, parameters={}) for _ in range(4)]
-        return [future.result() for future in futures]
-
-
-@pytest.mark.usefixtures("prefect_harness")
-def test_local_workers_are_forked_from_the_preloaded_server() -> None:
-    facts = _probe_workers()
-    # Not spawned by this process: forked by the server that imported PRELOAD, which
-    # loaded the models once for all of them.
-    assert os.getpid() not in {ppid for ppid, _, _ in facts}
-    assert all(preloaded and models == 1 for _, preloaded, models in facts)
-
-
-@task
-def _dask_worker_facts() -> tuple[bool, bool, int]:
+def _worker_facts() -> tuple[int, bool, bool, int]:
+    """The worker's parent, whether it imported PRELOAD, whether its dictionaries are
+    frozen for the collector, and how many times it loaded the models."""
     import gc
 
     from flows.io.nlp import load_models
 
     frozen = gc.get_freeze_count() > 100_000
-    return PRELOAD in sys.modules, frozen, load_models.cache_info().currsize
+    return os.getppid(), PRELOAD in sys.modules, frozen, load_models.cache_info().currsize
 
 
 @flow
-def _probe_dask_workers() -> list[tuple[bool, bool, int]]:
-    with task_runner(Scale(2, "dask")) as runner:
-        futures = [runner.submit(_dask_worker_facts, parameters={}) for _ in range(4)]
+def _probe_workers(runner: str) -> list[tuple[int, bool, bool, int]]:
+    with task_runner(Scale(2, runner)) as pool:
+        futures = [pool.submit(_worker_facts, parameters={}) for _ in range(4)]
         return [future.result() for future in futures]
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_local_workers_are_forked_from_the_preloaded_server() -> None:
+    facts = _probe_workers("process")
+    # Not spawned by this process: forked by the server that imported PRELOAD, which
+    # loaded the models once for all of them.
+    assert os.getpid() not in {ppid for ppid, _, _, _ in facts}
+    assert all(preloaded and models == 1 for _, preloaded, _, models in facts)
 
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_local_dask_workers_prepare_themselves_as_they_start() -> None:
     """The LocalCluster's workers import PRELOAD on start: dictionaries loaded once and
     frozen before the first file, as the local pool's workers are."""
-    assert _probe_dask_workers() == [(True, True, 1)] * 4
+    facts = _probe_workers("dask")
+    assert [(preloaded, frozen, models) for _, preloaded, frozen, models in facts] == [
+        (True, True, 1)
+    ] * 4
 
 
 def test_scale_resolves_what_the_flags_leave_open() -> None:
