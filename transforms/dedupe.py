@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from hashlib import sha1
+from operator import index
 
 import numpy as np
 import polars as pl
@@ -47,26 +49,39 @@ def _permutations() -> np.ndarray:
     return permutations
 
 
-def _new_minhash(hashvalues: np.ndarray | None = None) -> MinHash:
+def _new_minhash(
+    hashvalues: np.ndarray | None = None, hashfunc: Callable[[int], int] | None = None
+) -> MinHash:
     return MinHash(
         num_perm=NUM_PERM,
         seed=_SEED,
         scheme=_SCHEME,
         hashvalues=hashvalues,
         permutations=_permutations(),
+        hashfunc=hashfunc,
     )
+
+
+def sha1_hashes(shingles: Iterable[bytes]) -> list[int]:
+    """datasketch's `sha1_hash32` of each shingle (the first four bytes of its SHA-1, read
+    little-endian), all digests read as one array instead of one `struct.unpack` each."""
+    digests = b"".join([sha1(shingle).digest() for shingle in shingles])
+    # A SHA-1 digest is five 32-bit words; the hash is the first of each.
+    return np.frombuffer(digests, dtype="<u4")[::5].tolist()
 
 
 def signature(text: str) -> list[int]:
     """MinHash of the body's character shingles, as plain ints for a Parquet list column.
 
-    Fed in batches: a batch costs NUM_PERM 8-byte values per shingle, so a body of a
-    million characters in one batch would take a gigabyte; the minimum is the same.
+    A shingle seen twice changes no minimum, so each is hashed once. Fed in batches: a
+    batch costs NUM_PERM 8-byte values per shingle, so a body of a million characters in
+    one batch would take a gigabyte; the minimum is the same.
     """
-    mh = _new_minhash()
-    shingles = _shingles(text)
+    # The hashes are computed here (`sha1_hashes`); the MinHash takes them as they are.
+    mh = _new_minhash(hashfunc=index)
+    shingles = list(dict.fromkeys(_shingles(text)))
     for start in range(0, len(shingles), _BATCH):
-        mh.update_batch(shingles[start : start + _BATCH])
+        mh.update_batch(sha1_hashes(shingles[start : start + _BATCH]))
     return [int(v) for v in mh.hashvalues]
 
 

@@ -95,20 +95,23 @@ def _by_article(units: pl.DataFrame, step: Callable[[list[Row]], list[Row]]) -> 
 
 def split_units(lines: Sequence[Line]) -> pl.DataFrame:
     """One unit per non-empty line, in page order, not yet classified."""
-    return _frame(
-        [
-            {
-                "unit": idx,
-                "text": line.text,
-                "raw_lines": [line.line_no],
-                "kind": "body",
-                "article": 0,
-                "repeat": False,
-                "order": idx,
-            }
-            for idx, line in enumerate(lines)
-        ]
-    )
+    return _frame(unit_rows(lines))
+
+
+def unit_rows(lines: Sequence[Line]) -> list[Row]:
+    """The rows of `split_units`."""
+    return [
+        {
+            "unit": idx,
+            "text": line.text,
+            "raw_lines": [line.line_no],
+            "kind": "body",
+            "article": 0,
+            "repeat": False,
+            "order": idx,
+        }
+        for idx, line in enumerate(lines)
+    ]
 
 
 def normalize_units(units: pl.DataFrame) -> pl.DataFrame:
@@ -291,7 +294,15 @@ def resolve_titles(
     mid-sentence, or repeats elsewhere together with it); a longer unpunctuated line is a
     cut body line.
     """
-    rows = _rows(units)
+    return _frame(
+        resolve_title_rows(_rows(units), allow_headlines=allow_headlines, lexicon=lexicon)
+    )
+
+
+def resolve_title_rows(
+    rows: list[Row], *, allow_headlines: bool = True, lexicon: Lexicon | None = None
+) -> list[Row]:
+    """`resolve_titles` on the rows of a unit frame, in unit order (changed in place)."""
     page_text = "".join(_squash(r["text"]) for r in rows)
     for idx, row in enumerate(rows):
         text = row["text"]
@@ -329,7 +340,7 @@ def resolve_titles(
             row["kind"] = "heading"
         else:
             row["kind"] = "body"
-    return _frame(rows)
+    return rows
 
 
 def _assign_articles(rows: list[Row]) -> None:
@@ -801,3 +812,20 @@ def _order_article(rows: list[Row]) -> list[Row]:
 def order_reading(units: pl.DataFrame) -> pl.DataFrame:
     """Reading position of each unit within its article (`order`)."""
     return _by_article(units, _order_article)
+
+
+def article_rows(rows: list[Row], *, lexicon: Lexicon | None = None) -> list[Row]:
+    """The steps for one article whose boundaries are known (`unit_rows` of a JSONL
+    record), in reading order: normalize, classify, resolve titles (never a headline),
+    mark repeats, join fragments, name repeats, order.
+
+    The same steps as the frame functions, on one list of rows: for an article of a few
+    dozen lines, building a frame between steps costs more than the steps themselves.
+    """
+    for row in rows:
+        row["text"] = normalize_line(row["text"])
+        row["kind"] = classify_line(row["text"])
+    rows = resolve_title_rows(rows, allow_headlines=False, lexicon=lexicon)
+    rows = _join_article(_mark_article_repeats(rows, lexicon), lexicon)
+    rows = _order_article(_name_article_repeats(rows))
+    return sorted(rows, key=lambda row: int(row["order"]))

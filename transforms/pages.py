@@ -25,6 +25,7 @@ from transforms.lines import (
 from transforms.normalize import normalize_line
 from transforms.page_steps import (
     Lexicon,
+    article_rows,
     classify_units,
     join_fragments,
     mark_repeats,
@@ -34,6 +35,7 @@ from transforms.page_steps import (
     resolve_titles,
     split_articles,
     split_units,
+    unit_rows,
 )
 
 __all__ = [
@@ -145,11 +147,8 @@ def rebuild_article(
     lexicon: Lexicon | None = None,
 ) -> ArticleDraft:
     """One article whose boundaries are known (a JSONL record): classify and join only."""
-    units = classify_units(normalize_units(split_units(list(lines))))
-    units = resolve_titles(units, allow_headlines=False, lexicon=lexicon)
-    units = join_fragments(mark_repeats(units, lexicon=lexicon), lexicon=lexicon)
-    units = order_reading(name_repeats(units))
-    [draft] = drafts_from_units(units) if units.height else [ArticleDraft(None, (), None, ())]
+    rows = article_rows(unit_rows(list(lines)), lexicon=lexicon)
+    draft = _draft(rows, next((str(r["text"]) for r in rows if r["kind"] == "headline"), None))
     paragraphs = draft.paragraphs
     if headline is not None:
         headline = normalize_line(headline)

@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 from datasketch import MinHash
+from datasketch.hashfunc import sha1_hash32
 
 from transforms import dedupe
 from transforms.dedupe import NUM_PERM, assign_duplicates, signature
@@ -127,3 +128,10 @@ def test_minhashes_share_one_read_only_set_of_permutations():
     with pytest.raises(ValueError, match="read-only"):
         stored.permutations[0, 0] = 1
     assert stored.jaccard(dedupe._minhash(signature(STORY))) == 1.0
+
+
+def test_shingle_hashes_are_datasketchs_sha1_hash32():
+    """One array read of the digests, the same 32-bit values datasketch hashes one by one."""
+    shingles = [*dedupe._shingles(STORY + "ＡＢ股601328.SH、€5，😀𠀀"), b""]
+    assert dedupe.sha1_hashes(shingles) == [sha1_hash32(s) for s in shingles]
+    assert dedupe.sha1_hashes([]) == []

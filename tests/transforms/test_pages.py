@@ -7,13 +7,27 @@ import re
 import pytest
 
 from transforms.normalize import normalize_line
-from transforms.page_steps import is_repeat_of, opens_mid_sentence, reads_as_clause
+from transforms.page_steps import (
+    Lexicon,
+    classify_units,
+    is_repeat_of,
+    join_fragments,
+    mark_repeats,
+    name_repeats,
+    normalize_units,
+    opens_mid_sentence,
+    order_reading,
+    reads_as_clause,
+    resolve_titles,
+    split_units,
+)
 from transforms.pages import (
     PARAGRAPH_KINDS,
     ArticleDraft,
     Line,
     Paragraph,
     classify_line,
+    drafts_from_units,
     is_terminated,
     is_title_like,
     parse_byline,
@@ -21,6 +35,7 @@ from transforms.pages import (
     rebuild_page,
     split_lines,
 )
+from transforms.tables import NlpModels
 from transforms.textclean import clean_text
 
 
@@ -439,6 +454,34 @@ def test_draft_body_joins_body_paragraphs_only() -> None:
 
 
 # --- rebuild_article ---------------------------------------------------------------------
+
+
+def _article_by_frames(lines: list[Line], lexicon: Lexicon) -> ArticleDraft:
+    """`rebuild_article`'s steps as the frame functions take them, one frame per step."""
+    units = classify_units(normalize_units(split_units(lines)))
+    units = resolve_titles(units, allow_headlines=False, lexicon=lexicon)
+    units = join_fragments(mark_repeats(units, lexicon=lexicon), lexicon=lexicon)
+    [draft] = drafts_from_units(order_reading(name_repeats(units)))
+    return draft
+
+
+def test_rebuild_article_on_rows_equals_the_steps_on_frames(
+    sample_page_text: str, page_drafts: list[ArticleDraft], nlp: NlpModels
+) -> None:
+    """`rebuild_article` runs the steps on one list of rows; every paragraph, kind and
+    line is what the frame steps give, for each article of the sample page and for the
+    whole page taken as one record (cut lines, pull-quotes, credits, late bylines)."""
+    lines = split_lines(clean_text(sample_page_text))
+    articles = [
+        [ln for ln in lines if any(ln.line_no in p.raw_lines for p in d.paragraphs)]
+        for d in page_drafts
+    ]
+    kinds: set[str] = set()
+    for record in [lines, *articles]:
+        draft = rebuild_article(record, headline=None, lexicon=nlp.tagger)
+        assert draft == _article_by_frames(record, nlp.tagger)
+        kinds.update(_kinds(draft))
+    assert {"body", "pullquote", "byline", "credit"} <= kinds
 
 
 def test_rebuild_article_inserts_record_headline() -> None:
