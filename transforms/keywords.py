@@ -8,12 +8,12 @@ re-running jieba's own extractors, which would segment the text a second time.
 from __future__ import annotations
 
 import math
-import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import polars as pl
 
 from transforms.tagging import Token
@@ -160,14 +160,19 @@ def tfidf_from_counts(
     return _ranked(scores, "tfidf", top_k)
 
 
-def textrank_keywords(
-    tokens: Sequence[Token],
-    *,
-    stopwords: frozenset[str],
-    top_k: int = 10,
-    window: int = TEXTRANK_WINDOW,
-) -> list[Keyword]:
-    """PageRank over co-occurrence of candidate words within a window, sentence by sentence."""
+@dataclass(frozen=True)
+class Cooccurrence:
+    """One article's TextRank graph: its candidate words in sorted order, and each edge
+    (a, b) between word numbers, numbered a * len(vocabulary) + b, with its weight."""
+
+    vocabulary: list[str]
+    edges: Counter[int]
+
+
+def cooccurrence(
+    tokens: Iterable[Token], *, stopwords: frozenset[str], window: int = TEXTRANK_WINDOW
+) -> Cooccurrence:
+    """Edges between candidate words within `window` of each other, sentence by sentence."""
     by_sentence: defaultdict[int, list[str]] = defaultdict(list)
     for tok in tokens:
         if is_candidate_word(tok.token, tok.pos, TEXTRANK_POS, stopwords):
@@ -183,9 +188,25 @@ def textrank_keywords(
             for other in seq[i + 1 : i + window]:
                 if other != word_id:
                     edges[word_id * size + other] += 1
-    if not edges:
-        return []
-    return _ranked(_rank(vocabulary, edges), "textrank", top_k)
+    return Cooccurrence(vocabulary, edges)
+
+
+def textrank_keywords(
+    tokens: Sequence[Token],
+    *,
+    stopwords: frozenset[str],
+    top_k: int = 10,
+    window: int = TEXTRANK_WINDOW,
+) -> list[Keyword]:
+    """PageRank over co-occurrence of candidate words within a window, sentence by sentence."""
+    [ranked] = textrank_many([cooccurrence(tokens, stopwords=stopwords, window=window)], top_k)
+    return ranked
+
+
+def textrank_many(graphs: Sequence[Cooccurrence], top_k: int = 10) -> list[list[Keyword]]:
+    """`textrank_keywords` of each graph's article, the graphs ranked together."""
+    scores = iter(_rank_many([g for g in graphs if g.edges]))
+    return [_ranked(next(scores), "textrank", top_k) if g.edges else [] for g in graphs]
 
 
 DAMPING = 0.85
@@ -198,38 +219,142 @@ def textrank_scores(edges: Mapping[tuple[str, str], int]) -> dict[str, float]:
     vocabulary = sorted({word for pair in edges for word in pair})
     ids = {word: i for i, word in enumerate(vocabulary)}
     size = len(vocabulary)
-    return _rank(vocabulary, {ids[a] * size + ids[b]: w for (a, b), w in edges.items()})
+    numbered = Counter({ids[a] * size + ids[b]: w for (a, b), w in edges.items()})
+    return _rank_many([Cooccurrence(vocabulary, numbered)])[0] if edges else {}
 
 
-def _rank(vocabulary: Sequence[str], edges: Mapping[int, int]) -> dict[str, float]:
-    """`textrank_scores` on words numbered in sorted order, each edge (a, b) numbered
-    a * len(vocabulary) + b; each neighbour's share of its weight is computed once instead
-    of in all ten iterations, and the sweeps index lists instead of dicts."""
-    size = len(vocabulary)
-    graph: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
-    for key, weight in sorted(edges.items()):
-        a, b = divmod(key, size)
-        graph[a].append((b, weight))
-        graph[b].append((a, weight))
-    out_sum = {n: sum((w for _, w in out), 0.0) for n, out in graph.items()}
-    # Nodes in jieba's update order (sorted words); each node's neighbours stay in the
-    # order jieba adds their shares up.
-    order = sorted(graph)
-    position = {n: i for i, n in enumerate(order)}
-    shares = [[(position[m], w / out_sum[m]) for m, w in graph[n]] for n in order]
-    ws = [1.0 / (len(graph) or 1.0)] * len(order)
+# A neighbour column is summed with numpy while at least this many nodes of a level
+# have a neighbour in it; the few long rows left (hub words) finish in Python.
+_MIN_ROWS = 8
+
+
+@dataclass(frozen=True)
+class _Rest:
+    """The neighbours past a level's numpy columns, of the few nodes that have them."""
+
+    rows: np.ndarray
+    neighbours: np.ndarray
+    shares: np.ndarray
+    lengths: list[int]
+
+    def add(self, sums: list[float], products: np.ndarray) -> list[float]:
+        """Each row's sum so far plus its remaining products, one after another."""
+        values = products.tolist()
+        position = 0
+        for row, length in enumerate(self.lengths):
+            total = sums[row]
+            for value in values[position : position + length]:
+                total += value
+            sums[row] = total
+            position += length
+        return sums
+
+
+_Level = tuple[np.ndarray, list[tuple[int, np.ndarray, np.ndarray]], _Rest | None]
+
+
+def _level_plan(
+    rows: np.ndarray,
+    degree: np.ndarray,
+    row_start: np.ndarray,
+    neighbour: np.ndarray,
+    share: np.ndarray,
+) -> _Level:
+    """A level's nodes (`rows`, most neighbours first), its numpy columns (how many rows
+    have a k-th neighbour, which, and its share) and the rest for Python."""
+    columns = []
+    k = 0
+    while k < degree[0]:
+        count = int(np.count_nonzero(degree > k))
+        if count < _MIN_ROWS:
+            break
+        at = row_start[:count] + k
+        columns.append((count, neighbour[at], share[at]))
+        k += 1
+    long_rows = np.flatnonzero(degree > k)
+    if not len(long_rows):
+        return rows, columns, None
+    at = np.concatenate([np.arange(row_start[r] + k, row_start[r] + degree[r]) for r in long_rows])
+    lengths = (degree[long_rows] - k).tolist()
+    return rows, columns, _Rest(long_rows, neighbour[at], share[at], lengths)
+
+
+def _rank_many(graphs: Sequence[Cooccurrence]) -> list[dict[str, float]]:
+    """`textrank_scores` of each graph (every one with an edge), all graphs at once.
+
+    jieba sweeps the nodes in sorted order ten times, each node taking at once the new
+    scores of the neighbours before it and the old ones of those after it (Gauss-Seidel),
+    adding its neighbours' shares one after another. Nodes of one level (after all their
+    earlier neighbours' levels) never neighbour each other, so a level is computed as one
+    vector: column k of the level adds every node's k-th share, in jieba's order; only a
+    node with more neighbours than most of its level adds the rest in Python. The floats
+    are jieba's, bit for bit.
+    """
+    if not graphs:
+        return []
+    sizes = [len(g.vocabulary) for g in graphs]
+    offsets = np.cumsum([0, *sizes])
+    total = int(offsets[-1])
+    # Edges in sorted order, numbered across graphs; jieba adds each edge to both ends.
+    ends = []
+    for graph, offset in zip(graphs, offsets[:-1].tolist(), strict=True):
+        keys = np.fromiter(graph.edges.keys(), dtype=np.int64, count=len(graph.edges))
+        weights = np.fromiter(graph.edges.values(), dtype=np.float64, count=len(keys))
+        order = np.argsort(keys)
+        first, second = np.divmod(keys[order], len(graph.vocabulary))
+        ends.append((first + offset, second + offset, weights[order]))
+    first = np.concatenate([e[0] for e in ends])
+    second = np.concatenate([e[1] for e in ends])
+    weights = np.concatenate([e[2] for e in ends])
+    node = np.empty(2 * len(first), np.int64)
+    node[0::2], node[1::2] = first, second
+    neighbour = np.empty_like(node)
+    neighbour[0::2], neighbour[1::2] = second, first
+    weight = np.repeat(weights, 2)
+    # Each node's neighbours, in the order jieba adds them up.
+    by_node = np.argsort(node, kind="stable")
+    node, neighbour, weight = node[by_node], neighbour[by_node], weight[by_node]
+    degree = np.bincount(node, minlength=total)
+    row_start = np.zeros(total + 1, np.int64)
+    np.cumsum(degree, out=row_start[1:])
+    # Weights are small integers: their float sums are exact in any order.
+    share = weight / np.bincount(node, weights=weight, minlength=total)[neighbour]
+
+    # A node's level: one past the highest level of its earlier neighbours. Pairs come by
+    # ascending node, so each level is final before a later node reads it.
+    level = [0] * total
+    earlier = neighbour < node
+    for before, after in zip(neighbour[earlier].tolist(), node[earlier].tolist(), strict=True):
+        if level[before] >= level[after]:
+            level[after] = level[before] + 1
+    levels = np.array(level, dtype=np.int64)
+
+    in_graph = degree > 0
+    graph_of = np.repeat(np.arange(len(graphs)), sizes)
+    ws = (1.0 / np.bincount(graph_of, weights=in_graph, minlength=len(graphs)))[graph_of]
+    nodes = np.flatnonzero(in_graph)
+    nodes = nodes[np.lexsort((-degree[nodes], levels[nodes]))]
+    schedule = [
+        _level_plan(rows, degree[rows], row_start[rows], neighbour, share)
+        for rows in np.split(nodes, np.flatnonzero(np.diff(levels[nodes])) + 1)
+    ]
     base = 1 - DAMPING
     for _ in range(ITERATIONS):
-        for i, neighbours in enumerate(shares):
-            s: float = 0
-            for m, share in neighbours:
-                s += share * ws[m]
-            ws[i] = base + DAMPING * s
-    low, high = sys.float_info.max, sys.float_info.min
-    for w in ws:
-        low = min(low, w)
-        high = max(high, w)
-    return {
-        vocabulary[n]: (w - low / 10.0) / (high - low / 10.0)
-        for n, w in zip(order, ws, strict=True)
-    }
+        for rows, columns, rest in schedule:
+            s = np.zeros(len(rows))
+            for count, neighbours, shares in columns:
+                s[:count] += shares * ws[neighbours]
+            if rest is not None:
+                s[rest.rows] = rest.add(s[rest.rows].tolist(), rest.shares * ws[rest.neighbours])
+            ws[rows] = base + DAMPING * s
+
+    out = []
+    for graph, low_id, high_id in zip(
+        graphs, offsets[:-1].tolist(), offsets[1:].tolist(), strict=True
+    ):
+        members = np.flatnonzero(in_graph[low_id:high_id])
+        values = ws[low_id + members]
+        low, high = values.min(), values.max()
+        scores = ((values - low / 10.0) / (high - low / 10.0)).tolist()
+        out.append({graph.vocabulary[n]: w for n, w in zip(members.tolist(), scores, strict=True)})
+    return out

@@ -17,10 +17,12 @@ import polars as pl
 from transforms.dedupe import signature
 from transforms.entities import extract_entities
 from transforms.keywords import (
+    Cooccurrence,
     Keyword,
+    cooccurrence,
     corpus_idf,
     term_counts,
-    textrank_keywords,
+    textrank_many,
     tfidf_from_counts,
 )
 from transforms.pages import ArticleDraft
@@ -296,6 +298,9 @@ def _add_keywords(cols: _Columns, article_id: str, pub_date: date, keywords: lis
         )
 
 
+# Edges of the TextRank graphs ranked together (some tens of MB of arrays meanwhile).
+TEXTRANK_BATCH_EDGES = 250_000
+
 # Frames that `analyse_articles` adds for `finish_tables`; they are never curated.
 TERMS = "_terms"
 TEXTRANK = "_textrank"
@@ -319,14 +324,23 @@ def analyse_articles(
     cols = _Columns()
     textrank = _Columns()
     terms: dict[str, list[object]] = {name: [] for name in TERMS_DTYPES}
-    for art in articles:
+    graphs: list[tuple[SourceArticle, Cooccurrence]] = []
+    edges = 0
+    for i, art in enumerate(articles):
         tokens = _add_article(cols, art, run_id=run_id, nlp=nlp)
         for word, count in term_counts(tokens, nlp.stopwords).items():
             terms["article_id"].append(art.article_id)
             terms["word"].append(word)
             terms["count"].append(count)
-        ranked = textrank_keywords(tokens, stopwords=nlp.stopwords)
-        _add_keywords(textrank, art.article_id, art.pub_date, ranked)
+        graph = cooccurrence(tokens, stopwords=nlp.stopwords)
+        graphs.append((art, graph))
+        edges += len(graph.edges)
+        # Ranked many at a time (faster), in bounded memory.
+        if edges >= TEXTRANK_BATCH_EDGES or i == len(articles) - 1:
+            ranked = textrank_many([g for _, g in graphs])
+            for (done, _), keywords in zip(graphs, ranked, strict=True):
+                _add_keywords(textrank, done.article_id, done.pub_date, keywords)
+            graphs, edges = [], 0
     frames = cols.frames()
     frames[TEXTRANK] = textrank.frames()["keywords"]
     frames[TERMS] = pl.DataFrame(terms, schema=TERMS_DTYPES)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import random
+from collections import Counter
 from datetime import date
 
 import polars as pl
@@ -12,11 +14,14 @@ from transforms.keywords import (
     CONTENT_POS,
     DOC_FREQ_DTYPES,
     TEXTRANK_POS,
+    Cooccurrence,
     Keyword,
+    cooccurrence,
     corpus_counts,
     corpus_idf,
     document_frequencies,
     textrank_keywords,
+    textrank_many,
     tfidf_keywords,
 )
 from transforms.pages import rebuild_page, split_lines
@@ -282,3 +287,48 @@ def test_textrank_scores_equal_jiebas_graph_rank() -> None:
     for (a, b), weight in sorted(edges.items()):
         graph.addEdge(a, b, weight)
     assert textrank_scores(edges) == dict(graph.rank())
+
+
+def _jieba_rank(graph: Cooccurrence) -> dict[str, float]:
+    from jieba.analyse.textrank import UndirectWeightedGraph
+
+    size = len(graph.vocabulary)
+    ranked = UndirectWeightedGraph()
+    for key, weight in sorted(graph.edges.items()):
+        a, b = divmod(key, size)
+        ranked.addEdge(graph.vocabulary[a], graph.vocabulary[b], weight)
+    return dict(ranked.rank())
+
+
+def test_many_graphs_ranked_together_get_jiebas_floats_each() -> None:
+    """Articles of every size, some with hub words of a hundred neighbours and more (the
+    rows finished in Python), ranked in one call: each graph's scores are the floats
+    jieba's own `rank` gives it alone, and an article without an edge gets no keyword."""
+    rng = random.Random(20260615)
+    words = [f"词{i:03d}" for i in range(400)]
+    graphs = []
+    for _ in range(60):
+        length = rng.choice([3, 12, 80, 400, 1500])
+        tokens = _toks(
+            *(
+                (words[min(int(rng.paretovariate(0.8)) - 1, len(words) - 1)], "n", i // 17)
+                for i in range(length)
+            )
+        )
+        graphs.append(cooccurrence(tokens, stopwords=frozenset()))
+    graphs.insert(7, cooccurrence(_toks(("银行", "n", 0), ("贷款", "n", 1)), stopwords=frozenset()))
+    hub = max(
+        max(Counter(end for key in g.edges for end in divmod(key, len(g.vocabulary))).values())
+        for g in graphs
+        if g.edges
+    )
+    assert hub > 150
+    ranked = textrank_many(graphs, top_k=len(words))
+    assert ranked[7] == []
+    for graph, keywords in zip(graphs, ranked, strict=True):
+        if graph.edges:
+            expected = _jieba_rank(graph)
+            assert {k.keyword: k.weight for k in keywords} == expected
+            assert [k.keyword for k in keywords] == sorted(
+                expected, key=lambda w: (-expected[w], w)
+            )
