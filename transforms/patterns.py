@@ -86,6 +86,24 @@ _COUNT_NOUNS = (
 _COUNT_LOOKBACK = 10
 
 
+class _Needing:
+    """A pattern each of whose matches needs one of a few strings in the text (a `%`, a
+    bracket, `年`): text with none of them is not scanned. Most sentences hold no `%`,
+    and a scan costs far more than looking for a character."""
+
+    __slots__ = ("needs", "pattern")
+
+    def __init__(self, pattern: str, needs: tuple[str, ...], flags: int = 0) -> None:
+        self.pattern = re.compile(pattern, flags)
+        self.needs = needs
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        for need in self.needs:
+            if need in text:
+                return self.pattern.finditer(text)
+        return iter(())
+
+
 def _alternation(words: Iterable[str]) -> str:
     return "|".join(sorted(words, key=len, reverse=True))
 
@@ -110,14 +128,17 @@ _AMOUNT = (
     rf"{_SP}[余多]?(?P<scale>{_SCALE_ALT})?[余多]?"
 )
 
-_TICKER_SUFFIXED = re.compile(
+_TICKER_SUFFIXED = _Needing(
     r"(?<![\d.])(?:(?P<code>\d{6})\.(?P<exchange>SH|SZ|BJ)|(?P<hk>\d{4,5})\.HK)(?![A-Za-z0-9])",
+    (".",),
     re.I,
 )
-_TICKER_PREFIXED = re.compile(r"(?<![A-Za-z0-9])(?P<exchange>SH|SZ|BJ)(?P<code>\d{6})(?![\d.])")
+_TICKER_PREFIXED = _Needing(
+    r"(?<![A-Za-z0-9])(?P<exchange>SH|SZ|BJ)(?P<code>\d{6})(?![\d.])", ("SH", "SZ", "BJ")
+)
 # A bare bracketed code needs a name (or the * of *ST) right before the bracket: (2018) is not.
-_TICKER_BRACKETED = re.compile(r"(?<=[\u4e00-\u9fffA-Za-z*]\()(\d{6}|0\d{4})(?=\))")
-_TICKER_LABELLED = re.compile(r"代码:[ \t]*(\d{6})(?![\d.])")
+_TICKER_BRACKETED = _Needing(r"(?<=[\u4e00-\u9fffA-Za-z*]\()(\d{6}|0\d{4})(?=\))", ("(",))
+_TICKER_LABELLED = _Needing(r"代码:[ \t]*(\d{6})(?![\d.])", ("代码:",))
 _TICKER_RUN = re.compile(r"(?<![\dA-Za-z.,])\d{12,30}(?![\dA-Za-z.,%元万亿])")
 _A_SHARE_CODE = re.compile(r"(?:60[0135]|68[89]|00[0-3]|30[01]|4\d\d|8\d\d|920)\d{3}")
 _CODE_LEN = 6
@@ -129,16 +150,20 @@ _NOT_MONEY_AFTER = re.compile(rf"{_alternation(_MEASURE_WORDS + _NON_MONEY_NOUNS
 _COUNT_BEFORE = re.compile(rf"(?:{_alternation(_COUNT_NOUNS)})[^，。；！？,;!?\s]{{0,4}}$")
 _QUANTITY = re.compile(rf"(?<!第){_AMOUNT}(?P<measure>{_MEASURE})")
 
-_PERCENT = re.compile(rf"(?P<sign>(?<![\d%.])[-−])?(?P<num>{_NUM}){_SP}%")
+_PERCENT = _Needing(rf"(?P<sign>(?<![\d%.])[-−])?(?P<num>{_NUM}){_SP}%", ("%",))
 # The lower end of 5-8%: a percentage whose sign is written once, after the upper end.
-_PERCENT_RANGE_LOW = re.compile(rf"(?<![\d.,])(?P<num>{_NUM}){_SP}{_DASH}{_SP}(?={_NUM}{_SP}%)")
-_PERCENT_WORDS = re.compile(
-    rf"百分之(?:(?P<num>{_NUM})|(?P<chinese>[{_CN_DIGITS}十百千]+(?:点[{_CN_DIGITS}]+)?))"
+_PERCENT_RANGE_LOW = _Needing(
+    rf"(?<![\d.,])(?P<num>{_NUM}){_SP}{_DASH}{_SP}(?={_NUM}{_SP}%)", ("%",)
 )
-_PERCENT_POINT = re.compile(
+_PERCENT_WORDS = _Needing(
+    rf"百分之(?:(?P<num>{_NUM})|(?P<chinese>[{_CN_DIGITS}十百千]+(?:点[{_CN_DIGITS}]+)?))",
+    ("百分之",),
+)
+_PERCENT_POINT = _Needing(
     rf"(?<![\d.,{_CN_DIGITS}十百千])"
     rf"(?:(?P<num>{_NUM})|(?P<chinese>[{_CN_DIGITS}十百]+(?:点[{_CN_DIGITS}]+)?))"
-    rf"{_SP}个?百分点"
+    rf"{_SP}个?百分点",
+    ("百分点",),
 )
 
 _CN_YEAR_DIGITS = "〇○零一二三四五六七八九"
@@ -151,21 +176,25 @@ _CN_SMALL = "一二三四五六七八九十"
 _MONTH = rf"(?P<month>\d{{1,2}}|[{_CN_SMALL}]{{1,2}})月"
 _DAY_NUMBER = rf"(?:\d{{1,2}}|[{_CN_SMALL}]{{1,3}})"
 _DAY = rf"(?P<day>{_DAY_NUMBER})[日号]"
-_FULL_DATE = re.compile(rf"{_DATE_START}{_YEAR_PART}{_MONTH}{_DAY}")
-_YEAR_MONTH = re.compile(rf"{_DATE_START}{_YEAR_PART}{_MONTH}(?!{_DAY_NUMBER}[日号])")
-_MONTH_DAY = re.compile(rf"(?<![\d年{_CN_SMALL}]){_MONTH}{_DAY}")
-_YEAR_QUARTER = re.compile(rf"{_DATE_START}{_YEAR_PART}?第?(?P<quarter>[一二三四1-4])季度")
+_FULL_DATE = _Needing(rf"{_DATE_START}{_YEAR_PART}{_MONTH}{_DAY}", ("月",))
+_YEAR_MONTH = _Needing(rf"{_DATE_START}{_YEAR_PART}{_MONTH}(?!{_DAY_NUMBER}[日号])", ("月",))
+_MONTH_DAY = _Needing(rf"(?<![\d年{_CN_SMALL}]){_MONTH}{_DAY}", ("月",))
+_YEAR_QUARTER = _Needing(rf"{_DATE_START}{_YEAR_PART}?第?(?P<quarter>[一二三四1-4])季度", ("季度",))
 # A year directly followed by a month is a month, valid or not (2026年13月 is no date).
-_YEAR = re.compile(rf"{_DATE_START}(?P<year>{_Y4})年(?!\d|度|[{_CN_SMALL}]{{1,2}}月)")
+_YEAR = _Needing(rf"{_DATE_START}(?P<year>{_Y4})年(?!\d|度|[{_CN_SMALL}]{{1,2}}月)", ("年",))
 _RELATIVE_YEAR = re.compile(r"今年|去年|明年|前年")
-_YEAR_RANGE = re.compile(rf"{_DATE_START}(?P<first>{_Y4})年?{_SP}{_DASH}{_SP}(?P<last>{_Y4})年")
+_YEAR_RANGE = _Needing(
+    rf"{_DATE_START}(?P<first>{_Y4})年?{_SP}{_DASH}{_SP}(?P<last>{_Y4})年", ("年",)
+)
 _QUARTERS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _YEAR_SHIFT = {"今年": 0, "去年": -1, "明年": 1, "前年": -2}
 # A month-day without a year is read as the nearest such date not far after publication.
 _MAX_DAYS_AHEAD = 31
 
 # Numbers with a point or thousands separators: jieba cuts 1,175.28 at the comma.
-_DECIMAL = re.compile(r"(?<![\dA-Za-z.,])\d+(?:(?:,\d{3})+(?:\.\d+)?|\.\d+)(?![.,]?\d|[A-Za-z])")
+_DECIMAL = _Needing(
+    r"(?<![\dA-Za-z.,])\d+(?:(?:,\d{3})+(?:\.\d+)?|\.\d+)(?![.,]?\d|[A-Za-z])", (".", ",")
+)
 _PROTECTED_POS = {
     "TICKER": "nz",
     "MONEY": "m",
@@ -493,13 +522,14 @@ def protected_spans(text: str) -> list[tuple[int, int, str]]:
 
 
 # A dash printed as several characters (———) is one punctuation mark.
-_DASHES = re.compile(r"—{2,}")
+_DASHES = _Needing(r"—{2,}", ("——",))
 
 
 # A number with a scale character: 3.3万部, 7亿人次.
 _SCALED = re.compile(r"\d[十百千万亿]")
 # Parts of a date, each one word (1996年 | 12月 | 31日), where jieba splits number and unit.
-_DATE_PARTS = re.compile(
+_DATE_PARTS = _Needing(
     r"(?<![\d.])(?:\d{4}年|[〇○零一二三四五六七八九]{4}年|(?:1[0-2]|0?[1-9])月"
-    r"|(?:3[01]|[12]\d|0?[1-9])[日号])"
+    r"|(?:3[01]|[12]\d|0?[1-9])[日号])",
+    ("年", "月", "日", "号"),
 )
