@@ -9,6 +9,7 @@ from datetime import date
 import polars as pl
 import pytest
 
+import transforms.tables
 from transforms.documents import RawDocument, document_articles
 from transforms.pages import ArticleDraft, Paragraph
 from transforms.tables import (
@@ -112,6 +113,20 @@ def test_build_tables_is_deterministic(
     again = build_tables(articles, run_id=RUN_ID, nlp=nlp)
     for name in ARTICLE_TABLES:
         assert again[name].equals(tables[name]), name
+
+
+def test_textrank_batches_change_no_keyword(
+    articles: list[SourceArticle],
+    tables: dict[str, pl.DataFrame],
+    nlp,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """TextRank ranks many articles' graphs at once; ranking each article alone (a batch
+    limit of one edge) gives the same keywords and weights."""
+    monkeypatch.setattr(transforms.tables, "TEXTRANK_BATCH_EDGES", 1)
+    alone = build_tables(articles, run_id=RUN_ID, nlp=nlp)["keywords"]
+    assert alone.filter(pl.col("method") == "textrank").height >= 10 * (len(articles) - 1)
+    assert alone.equals(tables["keywords"])
 
 
 # --- articles ----------------------------------------------------------------------------
