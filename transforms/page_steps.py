@@ -75,7 +75,8 @@ class Lexicon(Protocol):
     def tag(self, text: str) -> Iterable[tuple[str, str]]: ...
 
 
-def _frame(rows: Sequence[Row]) -> pl.DataFrame:
+def unit_frame(rows: Sequence[Row]) -> pl.DataFrame:
+    """Rows of units as a frame of `UNIT_SCHEMA`."""
     return pl.DataFrame(list(rows), schema=UNIT_SCHEMA, orient="row")
 
 
@@ -84,18 +85,20 @@ def _rows(units: pl.DataFrame) -> list[Row]:
 
 
 def _by_article(units: pl.DataFrame, step: Callable[[list[Row]], list[Row]]) -> pl.DataFrame:
-    if units["article"].n_unique() == 1:
-        # One article (every record of a JSONL file is one): no grouping to do.
-        return _frame(step(_rows(units)))
-    out: list[Row] = []
-    for _, group in units.sort("unit").group_by("article", maintain_order=True):
-        out.extend(step(group.to_dicts()))
-    return _frame(out)
+    return unit_frame(_by_article_rows(units.to_dicts(), step))
+
+
+def _by_article_rows(rows: list[Row], step: Callable[[list[Row]], list[Row]]) -> list[Row]:
+    """`step` on each article's rows in unit order; articles in the order they start."""
+    articles: dict[int, list[Row]] = {}
+    for row in sorted(rows, key=lambda r: int(r["unit"])):
+        articles.setdefault(row["article"], []).append(row)
+    return [out for article in articles.values() for out in step(article)]
 
 
 def split_units(lines: Sequence[Line]) -> pl.DataFrame:
     """One unit per non-empty line, in page order, not yet classified."""
-    return _frame(unit_rows(lines))
+    return unit_frame(unit_rows(lines))
 
 
 def unit_rows(lines: Sequence[Line]) -> list[Row]:
@@ -294,7 +297,7 @@ def resolve_titles(
     mid-sentence, or repeats elsewhere together with it); a longer unpunctuated line is a
     cut body line.
     """
-    return _frame(
+    return unit_frame(
         resolve_title_rows(_rows(units), allow_headlines=allow_headlines, lexicon=lexicon)
     )
 
@@ -419,12 +422,16 @@ def _headline_score(text: str) -> tuple[bool, int]:
 
 def split_articles(units: pl.DataFrame, *, lexicon: Lexicon | None = None) -> pl.DataFrame:
     """A new article starts at each headline; lines before the first one form article 0."""
-    rows = _rows(units)
+    return unit_frame(split_article_rows(_rows(units), lexicon=lexicon))
+
+
+def split_article_rows(rows: list[Row], *, lexicon: Lexicon | None = None) -> list[Row]:
+    """`split_articles` on rows in unit order (changed in place)."""
     _assign_articles(rows)
     while (missed := _missed_headline(rows, lexicon)) is not None:
         rows[missed]["kind"] = "headline"
         _assign_articles(rows)
-    return _frame(rows)
+    return rows
 
 
 def _is_han(ch: str) -> bool:
@@ -814,18 +821,34 @@ def order_reading(units: pl.DataFrame) -> pl.DataFrame:
     return _by_article(units, _order_article)
 
 
-def article_rows(rows: list[Row], *, lexicon: Lexicon | None = None) -> list[Row]:
-    """The steps for one article whose boundaries are known (`unit_rows` of a JSONL
-    record), in reading order: normalize, classify, resolve titles (never a headline),
-    mark repeats, join fragments, name repeats, order.
+def page_rows(rows: list[Row], *, lexicon: Lexicon | None = None) -> list[Row]:
+    """Every step on the `unit_rows` of a page: normalize, classify, resolve titles, split
+    articles, then per article mark repeats, join fragments, name repeats and order.
 
-    The same steps as the frame functions, on one list of rows: for an article of a few
-    dozen lines, building a frame between steps costs more than the steps themselves.
+    The same steps as the frame functions, on one list of rows: a page's units are a few
+    dozen to a few hundred, and building a frame between steps costs more than the
+    steps themselves.
     """
+    return _article_steps(
+        split_article_rows(_titled(rows, True, lexicon), lexicon=lexicon), lexicon
+    )
+
+
+def article_rows(rows: list[Row], *, lexicon: Lexicon | None = None) -> list[Row]:
+    """`page_rows` for one article whose boundaries are known (the `unit_rows` of a JSONL
+    record): no headline from its text, no article split; in reading order."""
+    rows = _article_steps(_titled(rows, False, lexicon), lexicon)
+    return sorted(rows, key=lambda row: int(row["order"]))
+
+
+def _titled(rows: list[Row], allow_headlines: bool, lexicon: Lexicon | None) -> list[Row]:
     for row in rows:
         row["text"] = normalize_line(row["text"])
         row["kind"] = classify_line(row["text"])
-    rows = resolve_title_rows(rows, allow_headlines=False, lexicon=lexicon)
-    rows = _join_article(_mark_article_repeats(rows, lexicon), lexicon)
-    rows = _order_article(_name_article_repeats(rows))
-    return sorted(rows, key=lambda row: int(row["order"]))
+    return resolve_title_rows(rows, allow_headlines=allow_headlines, lexicon=lexicon)
+
+
+def _article_steps(rows: list[Row], lexicon: Lexicon | None) -> list[Row]:
+    rows = _by_article_rows(rows, lambda article: _mark_article_repeats(article, lexicon))
+    rows = _by_article_rows(rows, lambda article: _join_article(article, lexicon))
+    return _by_article_rows(_by_article_rows(rows, _name_article_repeats), _order_article)

@@ -25,16 +25,10 @@ from transforms.lines import (
 from transforms.normalize import normalize_line
 from transforms.page_steps import (
     Lexicon,
+    Row,
     article_rows,
-    classify_units,
-    join_fragments,
-    mark_repeats,
-    name_repeats,
-    normalize_units,
-    order_reading,
-    resolve_titles,
-    split_articles,
-    split_units,
+    page_rows,
+    unit_frame,
     unit_rows,
 )
 
@@ -107,11 +101,18 @@ def _draft(rows: Sequence[dict[str, object]], headline: str | None) -> ArticleDr
 
 def drafts_from_units(units: pl.DataFrame) -> list[ArticleDraft]:
     """One draft per article, paragraphs in reading order."""
+    return drafts_from_rows(units.to_dicts())
+
+
+def drafts_from_rows(rows: Iterable[Row]) -> list[ArticleDraft]:
+    """`drafts_from_units` on the rows of a unit frame."""
+    articles: dict[int, list[Row]] = {}
+    for row in sorted(rows, key=lambda r: (int(r["article"]), int(r["order"]))):
+        articles.setdefault(row["article"], []).append(row)
     drafts = []
-    for _, group in units.sort("article", "order").group_by("article", maintain_order=True):
-        rows = group.to_dicts()
-        headline = next((str(r["text"]) for r in rows if r["kind"] == "headline"), None)
-        drafts.append(_draft(rows, headline))
+    for article in articles.values():
+        headline = next((str(r["text"]) for r in article if r["kind"] == "headline"), None)
+        drafts.append(_draft(article, headline))
     return _fold_bodyless_lead(drafts)
 
 
@@ -127,15 +128,12 @@ def _fold_bodyless_lead(drafts: list[ArticleDraft]) -> list[ArticleDraft]:
 
 def page_units(lines: Iterable[Line], *, lexicon: Lexicon | None = None) -> pl.DataFrame:
     """The unit frame of a page after every step: for inspection and evaluation."""
-    units = classify_units(normalize_units(split_units(list(lines))))
-    units = split_articles(resolve_titles(units, lexicon=lexicon), lexicon=lexicon)
-    units = join_fragments(mark_repeats(units, lexicon=lexicon), lexicon=lexicon)
-    return order_reading(name_repeats(units))
+    return unit_frame(page_rows(unit_rows(list(lines)), lexicon=lexicon))
 
 
 def rebuild_page(lines: Iterable[Line], *, lexicon: Lexicon | None = None) -> list[ArticleDraft]:
     """Split a page into articles at each headline; every line lands in one paragraph."""
-    return drafts_from_units(page_units(lines, lexicon=lexicon))
+    return drafts_from_rows(page_rows(unit_rows(list(lines)), lexicon=lexicon))
 
 
 def rebuild_article(

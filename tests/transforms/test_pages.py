@@ -19,6 +19,7 @@ from transforms.page_steps import (
     order_reading,
     reads_as_clause,
     resolve_titles,
+    split_articles,
     split_units,
 )
 from transforms.pages import (
@@ -30,6 +31,7 @@ from transforms.pages import (
     drafts_from_units,
     is_terminated,
     is_title_like,
+    page_units,
     parse_byline,
     rebuild_article,
     rebuild_page,
@@ -463,6 +465,20 @@ def _article_by_frames(lines: list[Line], lexicon: Lexicon) -> ArticleDraft:
     units = join_fragments(mark_repeats(units, lexicon=lexicon), lexicon=lexicon)
     [draft] = drafts_from_units(order_reading(name_repeats(units)))
     return draft
+
+
+def test_a_page_on_rows_equals_the_steps_on_frames(sample_page_text: str, nlp: NlpModels) -> None:
+    """`page_units` and `rebuild_page` run the steps on one list of rows; the units and the
+    articles are what the frame steps give, one frame per step."""
+    lines = split_lines(clean_text(sample_page_text))
+    units = classify_units(normalize_units(split_units(lines)))
+    units = split_articles(resolve_titles(units, lexicon=nlp.tagger), lexicon=nlp.tagger)
+    units = join_fragments(mark_repeats(units, lexicon=nlp.tagger), lexicon=nlp.tagger)
+    units = order_reading(name_repeats(units))
+    assert page_units(lines, lexicon=nlp.tagger).equals(units)
+    drafts = rebuild_page(lines, lexicon=nlp.tagger)
+    assert drafts == drafts_from_units(units)
+    assert len(drafts) >= 2
 
 
 def test_rebuild_article_on_rows_equals_the_steps_on_frames(
