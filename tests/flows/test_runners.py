@@ -83,6 +83,18 @@ def _assert_same(left: Path, right: Path) -> None:
         assert a[table].equals(b[table]), table
 
 
+def _backfill(raw: Path, curated: Path, **runner: object) -> dict[str, object]:
+    """The fixture's three days backfilled from `raw` into `curated`, on `runner`."""
+    return pipeline.call(
+        pipeline.backfill,
+        start=date(2026, 6, 15),
+        end=date(2026, 6, 17),
+        raw_root=str(raw),
+        curated_root=str(curated),
+        **runner,
+    )
+
+
 @pytest.fixture(scope="module")
 def raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _raw(tmp_path_factory.mktemp("runners") / "raw")
@@ -92,13 +104,7 @@ def raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def single(raw: Path, prefect_harness: None) -> Path:
     """The reference: every partition curated in the flow's own process."""
     curated = raw.parent / "single"
-    result = pipeline.call(
-        pipeline.backfill,
-        start=date(2026, 6, 15),
-        end=date(2026, 6, 17),
-        raw_root=str(raw),
-        curated_root=str(curated),
-    )
+    result = _backfill(raw, curated)
     assert result["status"] == "completed"
     articles = _tables(curated)["articles"]
     # The fixture exercises what links partitions: repeats within a day and across days.
@@ -128,15 +134,7 @@ def test_a_backfill_on_a_local_dask_cluster_matches_one_process(
     raw: Path, single: Path, small_parts: list[int]
 ) -> None:
     curated = raw.parent / "dask"
-    result = pipeline.call(
-        pipeline.backfill,
-        start=date(2026, 6, 15),
-        end=date(2026, 6, 17),
-        raw_root=str(raw),
-        curated_root=str(curated),
-        workers=2,
-        task_runner="dask",
-    )
+    result = _backfill(raw, curated, workers=2, task_runner="dask")
     assert result["status"] == "completed"
     assert result["partitions"] == 4
     assert result["files_quarantined"] == 1
@@ -191,14 +189,7 @@ def test_a_backfill_on_an_existing_dask_cluster_matches_one_process(
     raw: Path, single: Path, dask_cluster: str
 ) -> None:
     curated = raw.parent / "dask-existing"
-    result = pipeline.call(
-        pipeline.backfill,
-        start=date(2026, 6, 15),
-        end=date(2026, 6, 17),
-        raw_root=str(raw),
-        curated_root=str(curated),
-        dask_address=dask_cluster,
-    )
+    result = _backfill(raw, curated, dask_address=dask_cluster)
     assert result["status"] == "completed"
     _assert_same(single, curated)
 

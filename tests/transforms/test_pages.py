@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import polars as pl
 import pytest
 
 from transforms.normalize import normalize_line
@@ -458,23 +459,22 @@ def test_draft_body_joins_body_paragraphs_only() -> None:
 # --- rebuild_article ---------------------------------------------------------------------
 
 
-def _article_by_frames(lines: list[Line], lexicon: Lexicon) -> ArticleDraft:
-    """`rebuild_article`'s steps as the frame functions take them, one frame per step."""
+def _units_by_frames(lines: list[Line], lexicon: Lexicon, *, page: bool) -> pl.DataFrame:
+    """The steps of `rebuild_page` (or, not a `page`, of `rebuild_article`: no headline
+    from the text, no article split) as the frame functions take them, a frame per step."""
     units = classify_units(normalize_units(split_units(lines)))
-    units = resolve_titles(units, allow_headlines=False, lexicon=lexicon)
+    units = resolve_titles(units, allow_headlines=page, lexicon=lexicon)
+    if page:
+        units = split_articles(units, lexicon=lexicon)
     units = join_fragments(mark_repeats(units, lexicon=lexicon), lexicon=lexicon)
-    [draft] = drafts_from_units(order_reading(name_repeats(units)))
-    return draft
+    return order_reading(name_repeats(units))
 
 
 def test_a_page_on_rows_equals_the_steps_on_frames(sample_page_text: str, nlp: NlpModels) -> None:
     """`page_units` and `rebuild_page` run the steps on one list of rows; the units and the
     articles are what the frame steps give, one frame per step."""
     lines = split_lines(clean_text(sample_page_text))
-    units = classify_units(normalize_units(split_units(lines)))
-    units = split_articles(resolve_titles(units, lexicon=nlp.tagger), lexicon=nlp.tagger)
-    units = join_fragments(mark_repeats(units, lexicon=nlp.tagger), lexicon=nlp.tagger)
-    units = order_reading(name_repeats(units))
+    units = _units_by_frames(lines, nlp.tagger, page=True)
     assert page_units(lines, lexicon=nlp.tagger).equals(units)
     drafts = rebuild_page(lines, lexicon=nlp.tagger)
     assert drafts == drafts_from_units(units)
@@ -495,7 +495,7 @@ def test_rebuild_article_on_rows_equals_the_steps_on_frames(
     kinds: set[str] = set()
     for record in [lines, *articles]:
         draft = rebuild_article(record, headline=None, lexicon=nlp.tagger)
-        assert draft == _article_by_frames(record, nlp.tagger)
+        assert [draft] == drafts_from_units(_units_by_frames(record, nlp.tagger, page=False))
         kinds.update(_kinds(draft))
     assert {"body", "pullquote", "byline", "credit"} <= kinds
 
