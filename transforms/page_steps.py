@@ -836,9 +836,8 @@ def page_rows(rows: list[Row], *, lexicon: Lexicon | None = None) -> list[Row]:
 
 def article_rows(rows: list[Row], *, lexicon: Lexicon | None = None) -> list[Row]:
     """`page_rows` for one article whose boundaries are known (the `unit_rows` of a JSONL
-    record): no headline from its text, no article split; in reading order."""
-    rows = _article_steps(_titled(rows, False, lexicon), lexicon)
-    return sorted(rows, key=lambda row: int(row["order"]))
+    record): no headline from its text, no article split."""
+    return _article_steps(_titled(rows, False, lexicon), lexicon)
 
 
 def _titled(rows: list[Row], allow_headlines: bool, lexicon: Lexicon | None) -> list[Row]:

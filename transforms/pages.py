@@ -146,7 +146,7 @@ def rebuild_article(
 ) -> ArticleDraft:
     """One article whose boundaries are known (a JSONL record): classify and join only."""
     rows = article_rows(unit_rows(list(lines)), lexicon=lexicon)
-    draft = _draft(rows, next((str(r["text"]) for r in rows if r["kind"] == "headline"), None))
+    [draft] = drafts_from_rows(rows) or [ArticleDraft(None, (), None, ())]
     paragraphs = draft.paragraphs
     if headline is not None:
         headline = normalize_line(headline)
