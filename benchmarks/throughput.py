@@ -549,10 +549,14 @@ def stack_start_up(prefect_home: Path, repeats: int = BOUND_REPEATS) -> dict[str
         out = subprocess.run(
             [sys.executable, "-c", SERVER_CODE],
             env={**env, "PYTHONPATH": root},
-            check=True,
             capture_output=True,
             text=True,
         )
+        if out.returncode != 0:
+            raise RuntimeError(
+                f"timing Prefect's temporary server failed (exit {out.returncode}):\n"
+                f"{out.stdout[-2000:]}{out.stderr[-4000:]}"
+            )
         server.append(float(out.stdout.split()[-1]))
     return {
         "imports": list(STACK_IMPORTS),
