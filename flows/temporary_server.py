@@ -70,16 +70,50 @@ def _prefect_parent() -> str:
     return str(Path(next(iter(spec.submodule_search_locations))).parent)
 
 
+def _bound_socket() -> socket.socket:
+    """A TCP socket bound to a free port of 127.0.0.1, not yet listening."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(("127.0.0.1", 0))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class TemporaryServer:
     """The command Prefect runs for its temporary server, on a free port, as a context
-    manager that sets `PREFECT_API_URL` for this process (and its workers) meanwhile."""
+    manager that sets `PREFECT_API_URL` for this process (and its workers) meanwhile.
+
+    On POSIX the port is bound here and the server inherits the socket (uvicorn's `--fd`):
+    the port is the run's from the first moment, so no other process can take it while the
+    server imports, as one can between `free_port` and a server binding it itself.
+    """
 
     def __init__(self) -> None:
-        self.port = free_port()
-        self.api_url = f"http://127.0.0.1:{self.port}/api"
+        self.port = 0
+        self.api_url = ""
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> TemporaryServer:
+        sock = _bound_socket() if os.name == "posix" else None
+        try:
+            self._start(sock)
+        finally:
+            if sock is not None:
+                # The server holds the port now; this process needs no copy of it.
+                sock.close()
+        os.environ[API_URL_ENV] = self.api_url
+        return self
+
+    def _start(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            self.port = free_port()
+            listen = ["--host", "127.0.0.1", "--port", str(self.port)]
+        else:
+            self.port = int(sock.getsockname()[1])
+            listen = ["--fd", str(sock.fileno())]
+        self.api_url = f"http://127.0.0.1:{self.port}/api"
         env = {
             **os.environ,
             "PREFECT_UI_ENABLED": "0",
@@ -95,10 +129,7 @@ class TemporaryServer:
                 _prefect_parent(),
                 "--factory",
                 "prefect.server.api.server:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
+                *listen,
                 "--log-level",
                 "error",
                 "--lifespan",
@@ -106,9 +137,8 @@ class TemporaryServer:
             ],
             env=env,
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            pass_fds=() if sock is None else (sock.fileno(),),
         )
-        os.environ[API_URL_ENV] = self.api_url
-        return self
 
     def wait_ready(self) -> None:
         """Block until the API answers; raise with the exit code if the server died."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -37,6 +39,26 @@ def test_the_server_answers_and_goes_away(tmp_path: Path, monkeypatch: pytest.Mo
         assert process is not None
     assert API_URL_ENV not in os.environ
     assert process.poll() is not None
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the server inherits its socket on POSIX only")
+def test_the_port_is_the_runs_before_the_server_has_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another process asking for the port while the server still imports must not get it:
+    # it would take the run's API address, and the server would exit unable to bind.
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path))
+    monkeypatch.delenv(API_URL_ENV, raising=False)
+    with TemporaryServer() as server:
+        intruder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            with pytest.raises(OSError) as taken:
+                intruder.bind(("127.0.0.1", server.port))
+            assert taken.value.errno == errno.EADDRINUSE
+        finally:
+            intruder.close()
+        server.wait_ready()
+        assert httpx.get(f"{server.api_url}/health").status_code == 200
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="parent-death signal is Linux only")
