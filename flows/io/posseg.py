@@ -88,6 +88,7 @@ _CHAR_STATES: dict[str, np.ndarray] = {}
 for _char, _states in char_state_tab_P.items():
     _CHAR_STATES[_char] = np.zeros(_N, dtype=bool)
     _CHAR_STATES[_char][[_INDEX[state] for state in _states]] = True
+_CHAR_STATE_INDEX = {char: np.flatnonzero(mask) for char, mask in _CHAR_STATES.items()}
 # Characters some state emits; every other character gets `MIN_FLOAT` from every state,
 # so the cache below holds at most one row per character of jieba's model.
 _EMITTED = frozenset(char for table in emit_P.values() for char in table)
@@ -106,43 +107,41 @@ def _emission(char: str) -> np.ndarray:
     return found
 
 
-def _last_max(values: np.ndarray, axis: int = 0) -> np.ndarray:
-    """Index of the maximum, the last one on ties: `max` over (score, state) pairs."""
-    return values.shape[axis] - 1 - np.flip(values, axis).argmax(axis=axis)  # type: ignore[no-any-return]
-
-
 def viterbi(obs: str) -> tuple[float, list[State]]:
-    """`jieba.posseg.viterbi.viterbi` on jieba's own model: same path, same probability."""
+    """`jieba.posseg.viterbi.viterbi` on jieba's own model: same path, same probability.
+
+    Each column holds only the states jieba keeps for it; the previous column's are taken
+    in descending order, so that `argmax`, which returns the first maximum, picks the
+    larger state on ties, as jieba's `max` over (score, state) pairs does.
+    """
     first = obs[0]
-    mask = _CHAR_STATES.get(first)
-    states = _ALL if mask is None else np.flatnonzero(mask)
-    scores = np.full(_N, -np.inf)
-    scores[states] = _START[states] + _emission(first)[states]
-    back: list[np.ndarray] = []
+    states = _CHAR_STATE_INDEX.get(first, _ALL)
+    scores = _START[states] + _emission(first)[states]
+    back: list[tuple[np.ndarray, np.ndarray]] = []
     for char in obs[1:]:
         # jieba: the states that can follow one of the previous column's, among those
         # the character may be in; if none, those that can follow; if none, all.
-        prev = states[_HAS_NEXT[states]]
+        going_on = _HAS_NEXT[states]
+        prev = states[going_on][::-1]
         expected = _CAN_FOLLOW[prev].any(axis=0)
         mask = _CHAR_STATES.get(char, _ANY_STATE) & expected
         if not mask.any():
             mask = expected if expected.any() else _ANY_STATE
         states = np.flatnonzero(mask)
-        # V[t-1][y0] + trans_p[y0][y] + emit_p[y][char], added in that order.
-        candidates = scores[prev][:, None] + _TRANS[np.ix_(prev, states)]
+        # V[t-1][y0] + trans_p[y0][y] + emit_p[y][char], added in that order (the first
+        # sum written the other way round, which gives the same double).
+        candidates = _TRANS[prev[:, None], states]
+        candidates += scores[going_on][::-1, None]
         candidates += _emission(char)[states]
-        best = _last_max(candidates)
-        scores = np.full(_N, -np.inf)
-        scores[states] = candidates[best, np.arange(len(states))]
-        pointers = np.zeros(_N, dtype=np.intp)
-        pointers[states] = prev[best]
-        back.append(pointers)
-    end = _last_max(scores[states])
+        back.append((states, prev[candidates.argmax(axis=0)]))
+        scores = candidates.max(axis=0)
+    end = len(states) - 1 - int(scores[::-1].argmax())
     state = int(states[end])
-    prob = float(scores[state])
+    prob = float(scores[end])
     route = [state] * len(obs)
     for i in range(len(obs) - 1, 0, -1):
-        state = int(back[i - 1][state])
+        column, pointers = back[i - 1]
+        state = int(pointers[int(np.searchsorted(column, state))])
         route[i - 1] = state
     return prob, [_STATES[i] for i in route]
 
