@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple, Protocol
 
@@ -43,6 +44,9 @@ def tag_span(text: str, start: int, end: int, *, tagger: Tagger) -> list[tuple[s
     return out
 
 
+_BLANK = re.compile(r"\s")
+
+
 def _tag_plain(text: str, start: int, end: int, tagger: Tagger) -> list[tuple[str, int, int]]:
     """jieba's tags for text[start:end].
 
@@ -54,8 +58,18 @@ def _tag_plain(text: str, start: int, end: int, tagger: Tagger) -> list[tuple[st
     out: list[tuple[str, int, int]] = []
     if not span.strip():
         return out
+    tagged = list(tagger.tag(span))
+    if _BLANK.search(span) is None and "".join([word for word, _ in tagged]) == span:
+        # The common case, checked at once: every word lies where the previous one ended,
+        # and none has a blank to trim.
+        cursor = start
+        for word, flag in tagged:
+            if word:
+                out.append((flag, cursor, cursor + len(word)))
+                cursor += len(word)
+        return out
     pos_in_span = 0
-    for word, flag in tagger.tag(span):
+    for word, flag in tagged:
         if not word:
             continue
         if span.startswith(word, pos_in_span):

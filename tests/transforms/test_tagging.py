@@ -136,6 +136,22 @@ def test_words_carrying_blanks_are_trimmed_and_blank_words_dropped() -> None:
     ]
 
 
+def test_words_that_tile_the_span_keep_their_places_and_empty_words_are_dropped() -> None:
+    text = "第一句。交通银行表态。"
+    tagger = ScriptedTagger([("", "x"), ("交通银行", "nt"), ("表态", "v"), ("", "x"), ("。", "x")])
+    out = tag_span(text, 4, len(text), tagger=tagger)
+    assert out == [("nt", 4, 8), ("v", 8, 10), ("x", 10, 11)]
+
+
+def test_words_that_do_not_spell_the_span_are_placed_one_by_one() -> None:
+    # As many characters as the span, but not its characters: nothing may be placed by
+    # length alone.
+    text = "交通银行表态"
+    tagger = ScriptedTagger([("表态", "v"), ("交通银行", "nt")])
+    out = tag_span(text, 0, len(text), tagger=tagger)
+    assert out == [("x", 0, 1), ("x", 1, 2), ("x", 2, 3), ("x", 3, 4), ("v", 4, 6)]
+
+
 def test_fallback_offsets_are_absolute_inside_a_larger_text() -> None:
     text = "第一句。交通银行表态。"
     tagger = ScriptedTagger([("交通银行", "nt")])
