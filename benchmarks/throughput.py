@@ -44,12 +44,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from benchmarks.synthetic_pages import corpus_root
 from flows.stage_times import STAGE_TIMES_ENV
@@ -522,8 +522,17 @@ SERVER_CODE = (
     "    server.wait_ready()\n"
     "    print(time.perf_counter() - began)\n"
 )
+T = TypeVar("T")
 BOUND_REPEATS = 3
 WARM_REPEATS = 3
+# The marginal time is a difference of two runs, each of which drifts by 10-15% on a
+# shared machine: the baseline, (b) with its (c), and (b′) run this many times each.
+THROUGHPUT_REPEATS = 3
+
+
+def _middle(items: Sequence[T], key: Callable[[T], float]) -> T:
+    """The item of median `key` (the upper one of an even count)."""
+    return sorted(items, key=key)[len(items) // 2]
 
 
 def _median(values: Sequence[float]) -> float:
@@ -606,6 +615,8 @@ class Options:
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     bound_repeats: int = BOUND_REPEATS  # fresh processes per start-up bound (median)
     warm_repeats: int = WARM_REPEATS  # warm start-up runs per configuration (median)
+    # baselines, (b)/(c) pairs and one-process runs (b′), alternated (median)
+    throughput_repeats: int = THROUGHPUT_REPEATS
 
 
 def machine() -> dict[str, Any]:
@@ -695,7 +706,11 @@ def run_benchmark(options: Options) -> dict[str, Any]:
             file_articles=max(1, -(-len(small) // n)),
         )
 
-        base = baseline([a.text for a in articles])
+        bases = [baseline([a.text for a in articles]) for _ in range(options.throughput_repeats)]
+        base = {
+            **_middle(bases, key=lambda b: b["seconds"]),
+            "runs_seconds": [b["seconds"] for b in bases],
+        }
         loads["after_baseline"] = loadavg()
         cores = os.cpu_count() or 1
         tagging = tagging_only([a.text for a in articles], base["mb_per_s"], cores)
@@ -703,6 +718,10 @@ def run_benchmark(options: Options) -> dict[str, Any]:
         runs: dict[str, PipelineRun] = {}
         api = options.use_api_url
         home_was_warm = False
+        repeats = options.throughput_repeats
+
+        def label(name: str, i: int) -> str:
+            return name if i == 0 else f"{name}-{i + 1}"
 
         def fresh_home(name: str) -> Path:
             home = work / f"prefect-{name}"
@@ -733,42 +752,72 @@ def run_benchmark(options: Options) -> dict[str, Any]:
             home = fresh_home("small")
             runs["small_cold"] = run_pipeline("small-cold", small_tree, work, home, use_api_url=api)
             warm, served, server_ready = warm_start_ups(home)
-            # Throughput with every core: (b) and its fixed cost (c), both from a fresh home.
-            if n > 1:
-                runs["small_parallel"] = run_pipeline(
-                    "small-parallel",
-                    small_parallel_tree,
-                    work,
-                    fresh_home("sp"),
-                    use_api_url=api,
-                    workers=n,
+            # Throughput with every core: (b) and its fixed cost (c), both from a fresh home,
+            # in alternating pairs.
+            pairs = []
+            for i in range(repeats):
+                small_run = (
+                    run_pipeline(
+                        label("small-parallel", i),
+                        small_parallel_tree,
+                        work,
+                        fresh_home("sp"),
+                        use_api_url=api,
+                        workers=n,
+                    )
+                    if n > 1
+                    else runs["small_cold"]
                 )
-            runs["big"] = run_pipeline(
-                "big", big_tree, work, fresh_home("big"), use_api_url=api, workers=n
-            )
-            if n > 1:
-                runs["big_serial"] = run_pipeline(
-                    "big-serial", big_tree, work, fresh_home("bs"), use_api_url=api
+                big_run = run_pipeline(
+                    label("big", i), big_tree, work, fresh_home("big"), use_api_url=api, workers=n
                 )
-            fixed = runs.get("small_parallel", runs["small_cold"])
+                pairs.append((big_run, small_run))
+            serials = [
+                run_pipeline(
+                    label("big-serial", i), big_tree, work, fresh_home("bs"), use_api_url=api
+                )
+                for i in range(repeats if n > 1 else 0)
+            ]
             serial_fixed = runs["small_cold"]
         else:
             # The environment's PREFECT_HOME, assumed warm.
             home = prefect_home_of(os.environ)
             home_was_warm = (home / PREFECT_DB).is_file()
-            runs["big"] = run_pipeline("big", big_tree, work, home, use_api_url=api, workers=n)
+            first_big = run_pipeline("big", big_tree, work, home, use_api_url=api, workers=n)
             warm, served, server_ready = warm_start_ups(home)
-            if n > 1:
-                runs["small_parallel"] = run_pipeline(
-                    "small-parallel", small_parallel_tree, work, home, use_api_url=api, workers=n
+            pairs = []
+            for i in range(repeats):
+                big_run = (
+                    first_big
+                    if i == 0
+                    else run_pipeline(
+                        label("big", i), big_tree, work, home, use_api_url=api, workers=n
+                    )
                 )
-                runs["big_serial"] = run_pipeline(
-                    "big-serial", big_tree, work, home, use_api_url=api
+                small_run = (
+                    run_pipeline(
+                        label("small-parallel", i),
+                        small_parallel_tree,
+                        work,
+                        home,
+                        use_api_url=api,
+                        workers=n,
+                    )
+                    if n > 1
+                    else warm[0]
                 )
-            fixed = runs.get("small_parallel", warm[0])
+                pairs.append((big_run, small_run))
+            serials = [
+                run_pipeline(label("big-serial", i), big_tree, work, home, use_api_url=api)
+                for i in range(repeats if n > 1 else 0)
+            ]
             serial_fixed = warm[0]
-        for run in (*warm, *served):
+        for run in (*warm, *served, *(r for pair in pairs for r in pair), *serials):
             runs[_run_key(run.label)] = run
+        # The pair whose difference is the median stands for the throughput runs; the
+        # one-process run of median length for (b′).
+        big, fixed = _middle(pairs, key=lambda pair: pair[0].wall_seconds - pair[1].wall_seconds)
+        serial = _middle(serials, key=lambda run: run.wall_seconds) if serials else big
         loads["after_pipeline"] = loadavg()
         # After the start-up runs, so that the home has its database (warm).
         stack = stack_start_up(home, options.bound_repeats)
@@ -786,14 +835,12 @@ def run_benchmark(options: Options) -> dict[str, Any]:
             shutil.rmtree(memory_tree.root, ignore_errors=True)
             loads["after_memory_check"] = loadavg()
 
-    big = runs["big"]
     marginal_seconds = big.wall_seconds - fixed.wall_seconds
     marginal_bytes = big.text_bytes - fixed.text_bytes
     marginal_articles = big.articles - fixed.articles
     marginal_ok = marginal_seconds > 0 and marginal_bytes > 0
     marginal = _rate(marginal_bytes, marginal_articles, marginal_seconds if marginal_ok else None)
     speedup = marginal["mb_per_s"] / base["mb_per_s"] if marginal["mb_per_s"] is not None else None
-    serial = runs.get("big_serial", big)
     serial_seconds = serial.wall_seconds - serial_fixed.wall_seconds
     serial_marginal = _rate(
         marginal_bytes, marginal_articles, serial_seconds if serial_seconds > 0 else None
@@ -855,7 +902,10 @@ def run_benchmark(options: Options) -> dict[str, Any]:
         "baseline": base,
         "pipeline": {
             "end_to_end": _rate(big.text_bytes, big.articles, big.wall_seconds),
+            "run": big.label,
             "fixed_run": fixed.label,
+            # (b) − (c) of every pair, in the order they ran.
+            "marginal_runs_seconds": [b.wall_seconds - c.wall_seconds for b, c in pairs],
             "marginal": {
                 **marginal,
                 "text_bytes": marginal_bytes,
@@ -867,6 +917,7 @@ def run_benchmark(options: Options) -> dict[str, Any]:
             "serial": {
                 "run": serial.label,
                 "fixed_run": serial_fixed.label,
+                "runs_seconds": [run.wall_seconds for run in serials],
                 "end_to_end": _rate(serial.text_bytes, serial.articles, serial.wall_seconds),
                 "marginal": serial_marginal,
                 "speedup_vs_baseline": serial_speedup,
@@ -952,7 +1003,7 @@ def markdown(report: dict[str, Any]) -> str:
     workers_flag = f" --workers {workers}" if workers > 1 else ""
     serial = pipe.get("serial")
     serial_rows = []
-    if serial and serial["run"] != "big":
+    if serial and serial["run"] != pipe.get("run", "big"):
         serial_rows = [
             f"| (b′) `zhnews run`, one process, end to end | "
             f"{_num(serial['end_to_end']['seconds'], 1)} | "
@@ -994,6 +1045,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"{_num(marginal['mb_per_s'], 3)} | {_num(marginal['articles_per_s'], 1)} |",
         *serial_rows,
         "",
+        *_repeats_note(base, pipe),
         "| target | measured | target | |",
         "|---|---:|---:|---|",
         f"| marginal throughput ÷ baseline | {_num(pipe['speedup_vs_baseline'], 2, '×')} | "
@@ -1111,6 +1163,25 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _repeats_note(base: dict[str, Any], pipe: dict[str, Any]) -> list[str]:
+    """Every repeat of the throughput measurements, when there was more than one."""
+    marginals = pipe.get("marginal_runs_seconds") or []
+    if len(marginals) < 2:
+        return []
+    parts = [
+        f"baseline {_seconds_list(base.get('runs_seconds') or [])}",
+        f"(b) − (c) {_seconds_list(marginals)}",
+    ]
+    serial = pipe.get("serial") or {}
+    if serial.get("runs_seconds"):
+        parts.append(f"(b′) {_seconds_list(serial['runs_seconds'])}")
+    return [
+        f"Each measurement above is the median of {len(marginals)} runs, in alternation "
+        f"({'; '.join(parts)}); (b) and (c) come from the pair of median difference.",
+        "",
+    ]
+
+
 def _seconds_list(values: Sequence[float]) -> str:
     return ", ".join(f"{v:.1f}" for v in values) + " s"
 
@@ -1180,6 +1251,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=os.cpu_count() or 1,
         help="--workers of the throughput runs (default: every core); start-up runs use 1",
     )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=THROUGHPUT_REPEATS,
+        help="runs of the baseline, of each throughput run and of its fixed-cost run, "
+        "alternated; the report gives medians",
+    )
     parser.add_argument("--json", type=Path, help="also write the report there, and as .md")
     args = parser.parse_args(argv)
     options = Options(
@@ -1190,6 +1268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         use_api_url=args.use_api_url,
         work_dir=args.work_dir,
         workers=args.workers,
+        throughput_repeats=max(1, args.repeats),
     )
     if os.environ.get("PREFECT_API_URL") and not args.use_api_url:
         print("PREFECT_API_URL is set but not passed on (use --use-api-url to use that server)")

@@ -68,6 +68,7 @@ def report(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> d
                 workers=1,
                 bound_repeats=1,
                 warm_repeats=2,
+                throughput_repeats=2,
             )
         )
 
@@ -96,6 +97,13 @@ def test_report_keys_and_sane_values(report: dict[str, Any], tmp_path: Path) -> 
     served = startup["running_server"]
     assert served["seconds"] == startup["warm_seconds"]
     assert served["server_ready_seconds"] is None
+    # Two repeats of each throughput measurement; the report stands on the median ones.
+    assert len(base["runs_seconds"]) == 2 and base["seconds"] == max(base["runs_seconds"])
+    assert len(pipeline["marginal_runs_seconds"]) == 2
+    assert {"big", "big_2"} <= set(report["runs"])
+    chosen = report["runs"][pipeline["run"].replace("-", "_")]
+    fixed = report["runs"][pipeline["fixed_run"].replace("-", "_")]
+    assert chosen["wall_seconds"] - fixed["wall_seconds"] == max(pipeline["marginal_runs_seconds"])
     big = report["runs"]["big"]
     assert big["exit_code"] == 0 and big["curated_articles"] == 20
     assert big["peak_rss_bytes"] > 0 and big["pipeline_rss_bytes"] > 0
@@ -122,6 +130,7 @@ def test_report_keys_and_sane_values(report: dict[str, Any], tmp_path: Path) -> 
     assert report["targets"]["rss_growth"]["met"] is None
 
     md = throughput.write_results(report, tmp_path / "bench.json")
+    assert "median of 2 runs" in md.read_text()
     assert json.loads((tmp_path / "bench.json").read_text())["input"]["articles"] == 20
     text = md.read_text()
     assert "segment+tag" in text and "not measured" in text and "Load average" in text
