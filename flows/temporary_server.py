@@ -53,6 +53,21 @@ def wait_for_api(
     raise RuntimeError(f"{name} did not answer within {timeout:g}s")
 
 
+# The server process: Prefect's server package imported with cyclic garbage collection
+# off, as `zhnews run` imports its own (a fifth of the import is the collector scanning
+# the objects Prefect's models create, which all live as long as the server), then
+# uvicorn, with the collector back on for the server's own work.
+_SERVER_BOOT = """\
+import gc, sys
+gc.disable()
+import prefect.server.api.server
+gc.freeze()
+gc.enable()
+from uvicorn.main import main
+main(sys.argv[1:], prog_name="uvicorn")
+"""
+
+
 def _die_with_parent() -> None:
     """In the server process, before it starts (Linux): SIGTERM when the run dies, even by
     SIGKILL, so that no server outlives the run that started it."""
@@ -123,8 +138,8 @@ class TemporaryServer:
         self.process = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "uvicorn",
+                "-c",
+                _SERVER_BOOT,
                 "--app-dir",
                 _prefect_parent(),
                 "--factory",
