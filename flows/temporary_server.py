@@ -26,10 +26,20 @@ API_URL_ENV = "PREFECT_API_URL"
 STARTUP_TIMEOUT_ENV = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
 
 
+def _bound_socket() -> socket.socket:
+    """A TCP socket bound to a free port of 127.0.0.1, not yet listening."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(("127.0.0.1", 0))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def free_port() -> int:
     """A port on 127.0.0.1 that nothing listens on now."""
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
+    with contextlib.closing(_bound_socket()) as sock:
         return int(sock.getsockname()[1])
 
 
@@ -83,17 +93,6 @@ def _prefect_parent() -> str:
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError("prefect is not installed")
     return str(Path(next(iter(spec.submodule_search_locations))).parent)
-
-
-def _bound_socket() -> socket.socket:
-    """A TCP socket bound to a free port of 127.0.0.1, not yet listening."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sock.bind(("127.0.0.1", 0))
-    except OSError:
-        sock.close()
-        raise
-    return sock
 
 
 class TemporaryServer:
