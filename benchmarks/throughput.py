@@ -536,8 +536,7 @@ def _middle(items: Sequence[T], key: Callable[[T], float]) -> T:
 
 
 def _median(values: Sequence[float]) -> float:
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2]
+    return _middle(values, key=float)
 
 
 def stack_start_up(prefect_home: Path, repeats: int = BOUND_REPEATS) -> dict[str, Any]:
@@ -723,6 +722,45 @@ def run_benchmark(options: Options) -> dict[str, Any]:
         def label(name: str, i: int) -> str:
             return name if i == 0 else f"{name}-{i + 1}"
 
+        def throughput_runs(
+            home_for: Callable[[str], Path],
+            one_process_fixed: PipelineRun,
+            first_big: PipelineRun | None = None,
+        ) -> tuple[list[tuple[PipelineRun, PipelineRun]], list[PipelineRun]]:
+            """`repeats` alternating pairs of (b) and its fixed cost (c), with `n` workers
+            (`one_process_fixed` stands for (c) without them; `first_big`, already run, for
+            the first (b)), then the one-process runs (b′). `home_for` gives each run's
+            PREFECT_HOME by kind."""
+            pairs = []
+            for i in range(repeats):
+                small_run = (
+                    run_pipeline(
+                        label("small-parallel", i),
+                        small_parallel_tree,
+                        work,
+                        home_for("sp"),
+                        use_api_url=api,
+                        workers=n,
+                    )
+                    if n > 1
+                    else one_process_fixed
+                )
+                big_run = (
+                    first_big
+                    if i == 0 and first_big is not None
+                    else run_pipeline(
+                        label("big", i), big_tree, work, home_for("big"), use_api_url=api, workers=n
+                    )
+                )
+                pairs.append((big_run, small_run))
+            serials = [
+                run_pipeline(
+                    label("big-serial", i), big_tree, work, home_for("bs"), use_api_url=api
+                )
+                for i in range(repeats if n > 1 else 0)
+            ]
+            return pairs, serials
+
         def fresh_home(name: str) -> Path:
             home = work / f"prefect-{name}"
             shutil.rmtree(home, ignore_errors=True)
@@ -752,32 +790,8 @@ def run_benchmark(options: Options) -> dict[str, Any]:
             home = fresh_home("small")
             runs["small_cold"] = run_pipeline("small-cold", small_tree, work, home, use_api_url=api)
             warm, served, server_ready = warm_start_ups(home)
-            # Throughput with every core: (b) and its fixed cost (c), both from a fresh home,
-            # in alternating pairs.
-            pairs = []
-            for i in range(repeats):
-                small_run = (
-                    run_pipeline(
-                        label("small-parallel", i),
-                        small_parallel_tree,
-                        work,
-                        fresh_home("sp"),
-                        use_api_url=api,
-                        workers=n,
-                    )
-                    if n > 1
-                    else runs["small_cold"]
-                )
-                big_run = run_pipeline(
-                    label("big", i), big_tree, work, fresh_home("big"), use_api_url=api, workers=n
-                )
-                pairs.append((big_run, small_run))
-            serials = [
-                run_pipeline(
-                    label("big-serial", i), big_tree, work, fresh_home("bs"), use_api_url=api
-                )
-                for i in range(repeats if n > 1 else 0)
-            ]
+            # Throughput with every core: (b) and its fixed cost (c), each from a fresh home.
+            pairs, serials = throughput_runs(fresh_home, runs["small_cold"])
             serial_fixed = runs["small_cold"]
         else:
             # The environment's PREFECT_HOME, assumed warm.
@@ -785,32 +799,7 @@ def run_benchmark(options: Options) -> dict[str, Any]:
             home_was_warm = (home / PREFECT_DB).is_file()
             first_big = run_pipeline("big", big_tree, work, home, use_api_url=api, workers=n)
             warm, served, server_ready = warm_start_ups(home)
-            pairs = []
-            for i in range(repeats):
-                big_run = (
-                    first_big
-                    if i == 0
-                    else run_pipeline(
-                        label("big", i), big_tree, work, home, use_api_url=api, workers=n
-                    )
-                )
-                small_run = (
-                    run_pipeline(
-                        label("small-parallel", i),
-                        small_parallel_tree,
-                        work,
-                        home,
-                        use_api_url=api,
-                        workers=n,
-                    )
-                    if n > 1
-                    else warm[0]
-                )
-                pairs.append((big_run, small_run))
-            serials = [
-                run_pipeline(label("big-serial", i), big_tree, work, home, use_api_url=api)
-                for i in range(repeats if n > 1 else 0)
-            ]
+            pairs, serials = throughput_runs(lambda _: home, warm[0], first_big)
             serial_fixed = warm[0]
         for run in (*warm, *served, *(r for pair in pairs for r in pair), *serials):
             runs[_run_key(run.label)] = run
