@@ -11,10 +11,9 @@ import time
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 
 app = typer.Typer(
     help="Chinese news text to validated, partitioned Parquet.",
@@ -38,8 +37,12 @@ def _quiet_defaults() -> None:
 
 _quiet_defaults()
 
-from flows.io.store import absolute, check_writable, location  # noqa: E402
-from flows.settings import CONFIG_ENV, Settings, describe, load_settings  # noqa: E402
+if TYPE_CHECKING:
+    from flows.settings import Settings
+
+# The settings and storage modules load pyarrow and pydantic-settings: the commands import
+# them when they need them, so that `run` and `backfill` start Prefect's temporary server
+# before they load.
 
 
 def _parse_day(value: str | None) -> date | None:
@@ -110,6 +113,10 @@ def format_summary(result: dict[str, object]) -> str:
 
 def _settings(**flags: Any) -> Settings:
     """Effective settings, or a clear message and exit code 2 when they are invalid."""
+    from pydantic import ValidationError
+
+    from flows.settings import load_settings
+
     try:
         return load_settings(**flags)
     except (ValidationError, FileNotFoundError, ValueError) as err:
@@ -120,6 +127,8 @@ def _settings(**flags: Any) -> Settings:
 def _require_dir(label: str, root: str, *, hint: str = "") -> None:
     """Exit 2 with a clear message unless `root` is a folder (or an object-store prefix)
     that can be reached."""
+    from flows.io.store import location
+
     try:
         found = location(root).is_dir()
     except OSError as err:  # an object store that cannot be reached or refuses access
@@ -136,12 +145,14 @@ def _commands(
         Path | None,
         typer.Option(
             "--config",
-            help=f"TOML config file (default: ./zhnews.toml when present; also ${CONFIG_ENV}).",
+            help="TOML config file (default: ./zhnews.toml when present; also $ZHNEWS_CONFIG).",
         ),
     ] = None,
 ) -> None:
     """Chinese news text to validated, partitioned Parquet."""
     if config is not None:
+        from flows.settings import CONFIG_ENV
+
         os.environ[CONFIG_ENV] = str(config)
 
 
@@ -210,6 +221,8 @@ def _execute(run: Any, flags: dict[str, Any], **parameters: Any) -> None:
         settings = _settings(**flags)
 
         _require_dir(f"raw root {settings.raw}", str(settings.raw))
+        from flows.io.store import check_writable, location
+
         try:
             check_writable(location(settings.curated))
         except OSError as err:
@@ -236,19 +249,20 @@ def _execute(run: Any, flags: dict[str, Any], **parameters: Any) -> None:
         try:
             if server is not None:
                 server.wait_ready()
-            result = pipeline.call(
-                getattr(pipeline, run),
-                raw_root=str(settings.raw),
-                curated_root=str(settings.curated),
-                max_file_bytes=settings.max_file_bytes,
-                lock_timeout=settings.lock_timeout,
-                retries=settings.retries,
-                retry_delay=settings.retry_delay,
-                workers=settings.workers,
-                task_runner=settings.task_runner,
-                dask_address=settings.dask_address,
-                **parameters,
-            )
+            with temporary_server.without_heartbeats() if server else contextlib.nullcontext():
+                result = pipeline.call(
+                    getattr(pipeline, run),
+                    raw_root=str(settings.raw),
+                    curated_root=str(settings.curated),
+                    max_file_bytes=settings.max_file_bytes,
+                    lock_timeout=settings.lock_timeout,
+                    retries=settings.retries,
+                    retry_delay=settings.retry_delay,
+                    workers=settings.workers,
+                    task_runner=settings.task_runner,
+                    dask_address=settings.dask_address,
+                    **parameters,
+                )
         except Exception as err:
             typer.echo(f"error: run failed: {type(err).__name__}: {err}", err=True)
             raise typer.Exit(EXIT_FAILED) from err
@@ -349,6 +363,7 @@ def serve(
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(EXIT_FAILED) from err
     from flows.deployments import serve_deployments
+    from flows.io.store import absolute
 
     typer.echo(
         f"serving nightly/{settings.deployment} ({settings.schedule}, {settings.timezone}) "
@@ -406,6 +421,8 @@ def config(
     """Print the effective settings and where each comes from."""
     flags = {"raw": raw, "curated": curated}
     settings = _settings(**flags)
+    from flows.settings import describe
+
     rows = describe(settings, {name for name, value in flags.items() if value is not None})
     if as_json:
         typer.echo(json.dumps({name: value for name, value, _ in rows}, indent=1))

@@ -128,12 +128,17 @@ def long_lived() -> Iterator[None]:
 def prepare_worker() -> None:
     """In each local worker process, once, before its first file: import the pipeline and
     load the dictionaries, then freeze them as `zhnews run` does in its own process. A
-    worker whose collector kept walking them analysed about 5% slower."""
+    worker whose collector kept walking them analysed about 5% slower. Prefect's
+    collections too (prefect-dask, which imports Dask): each worker's first task run
+    loaded them, some 0.5 s, where the server it is forked from can do it once."""
     with long_lived():
+        from prefect.plugins import load_prefect_collections
+
         import flows.pipeline  # noqa: F401  (what the first task would import)
         from flows.io.nlp import load_models
 
         load_models()
+        load_prefect_collections()
 
 
 @contextmanager

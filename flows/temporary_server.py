@@ -10,17 +10,15 @@ server code at all. Point `PREFECT_API_URL` at a running `zhnews server` to skip
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import socket
 import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-
-import httpx
 
 API_URL_ENV = "PREFECT_API_URL"
 STARTUP_TIMEOUT_ENV = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
@@ -48,6 +46,8 @@ def wait_for_api(
 ) -> None:
     """Block until the Prefect API at `api_url` answers; raise with the exit code if the
     server's `process` (called `name` in the error) died first."""
+    import httpx  # here, not at the top: the server starts before it loads
+
     deadline = time.monotonic() + timeout
     with httpx.Client(timeout=2.0) as client:
         while time.monotonic() < deadline:
@@ -59,23 +59,10 @@ def wait_for_api(
                     return
             except httpx.TransportError:
                 pass
-            time.sleep(0.1)
+            # Until it listens, a connection is refused at once: frequent tries cost
+            # nothing, and the run goes on as soon as the server does.
+            time.sleep(0.02)
     raise RuntimeError(f"{name} did not answer within {timeout:g}s")
-
-
-# The server process: Prefect's server package imported with cyclic garbage collection
-# off, as `zhnews run` imports its own (a fifth of the import is the collector scanning
-# the objects Prefect's models create, which all live as long as the server), then
-# uvicorn, with the collector back on for the server's own work.
-_SERVER_BOOT = """\
-import gc, sys
-gc.disable()
-import prefect.server.api.server
-gc.freeze()
-gc.enable()
-from uvicorn.main import main
-main(sys.argv[1:], prog_name="uvicorn")
-"""
 
 
 def _die_with_parent() -> None:
@@ -88,20 +75,14 @@ def _die_with_parent() -> None:
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
-def _prefect_parent() -> str:
-    spec = importlib.util.find_spec("prefect")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("prefect is not installed")
-    return str(Path(next(iter(spec.submodule_search_locations))).parent)
-
-
 class TemporaryServer:
-    """The command Prefect runs for its temporary server, on a free port, as a context
-    manager that sets `PREFECT_API_URL` for this process (and its workers) meanwhile.
+    """The app Prefect serves as its temporary server (`flows.server_boot`), on a free
+    port, as a context manager that sets `PREFECT_API_URL` for this process (and its
+    workers) meanwhile.
 
-    On POSIX the port is bound here and the server inherits the socket (uvicorn's `--fd`):
-    the port is the run's from the first moment, so no other process can take it while the
-    server imports, as one can between `free_port` and a server binding it itself.
+    On POSIX the port is bound here and the server inherits the socket: the port is the
+    run's from the first moment, so no other process can take it while the server
+    imports, as one can between `free_port` and a server binding it itself.
     """
 
     def __init__(self) -> None:
@@ -123,10 +104,10 @@ class TemporaryServer:
     def _start(self, sock: socket.socket | None) -> None:
         if sock is None:
             self.port = free_port()
-            listen = ["--host", "127.0.0.1", "--port", str(self.port)]
+            listen = ["port", str(self.port)]
         else:
             self.port = int(sock.getsockname()[1])
-            listen = ["--fd", str(sock.fileno())]
+            listen = ["fd", str(sock.fileno())]
         self.api_url = f"http://127.0.0.1:{self.port}/api"
         env = {
             **os.environ,
@@ -137,17 +118,12 @@ class TemporaryServer:
         self.process = subprocess.Popen(
             [
                 sys.executable,
-                "-c",
-                _SERVER_BOOT,
-                "--app-dir",
-                _prefect_parent(),
-                "--factory",
-                "prefect.server.api.server:create_app",
+                # -P: no working folder on sys.path, where a `prefect` folder would shadow
+                # the installed package.
+                "-P",
+                "-m",
+                "flows.server_boot",
                 *listen,
-                "--log-level",
-                "error",
-                "--lifespan",
-                "on",
             ],
             env=env,
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
@@ -181,6 +157,25 @@ class TemporaryServer:
             self.process.kill()
             self.process.wait()
         self.process = None
+
+
+@contextlib.contextmanager
+def without_heartbeats() -> Iterator[None]:
+    """Prefect settings for a flow run against the temporary server: no flow run heartbeats.
+
+    Heartbeats tell a lasting server that a run is still alive. The temporary server ends
+    with the run, so they tell no one; and the flow engine's heartbeat thread sleeps in
+    whole seconds, so the end of every flow run waited up to a second for it to wake.
+    """
+    from prefect.context import SettingsContext, get_settings_context
+
+    # A copy of the current settings with one field changed; `temporary_settings` would
+    # read every settings source again.
+    context = get_settings_context()
+    flows = context.settings.flows.model_copy(update={"heartbeat_frequency": None})
+    settings = context.settings.model_copy(update={"flows": flows})
+    with SettingsContext(profile=context.profile, settings=settings):
+        yield
 
 
 def _profile_api_url() -> str | None:

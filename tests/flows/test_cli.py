@@ -35,6 +35,20 @@ def test_command_is_installed():
     assert ZHNEWS.exists(), "the project must install a zhnews console script"
 
 
+def test_the_command_starts_before_loading_the_heavy_libraries():
+    # `run` starts Prefect's temporary server first thing; what the command module loads
+    # before that delays the server, and with it every run.
+    script = (
+        "import sys, flows.cli, flows.temporary_server\n"
+        "heavy = ('pyarrow', 'polars', 'prefect', 'pydantic_settings', 'httpx', 'jieba')\n"
+        "print(' '.join(name for name in heavy if name in sys.modules))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert loaded == []
+
+
 def test_run_on_the_sample_prints_a_summary_and_writes_tables(tmp_path: Path, prefect_home: Path):
     raw = tmp_path / "raw" / "cbn" / "2026-06-15"
     raw.mkdir(parents=True)

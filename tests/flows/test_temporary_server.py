@@ -101,3 +101,25 @@ def test_a_configured_api_needs_no_temporary_server(
     assert temporary_server.needed()
     monkeypatch.setenv(API_URL_ENV, "http://127.0.0.1:4200/api")
     assert not temporary_server.needed()
+
+
+def test_flow_runs_against_the_temporary_server_send_no_heartbeats(
+    prefect_harness: None,
+) -> None:
+    from prefect import flow
+    from prefect.settings import get_current_settings
+
+    @flow
+    def heartbeat_frequency() -> int | None:
+        return get_current_settings().flows.heartbeat_frequency
+
+    before = get_current_settings()
+    assert before.flows.heartbeat_frequency is not None
+    assert heartbeat_frequency() == before.flows.heartbeat_frequency
+    with temporary_server.without_heartbeats():
+        assert heartbeat_frequency() is None
+        # Everything else as it was: the same API, the same home.
+        now = get_current_settings()
+        assert now.api.url == before.api.url
+        assert now.home == before.home
+    assert get_current_settings().flows.heartbeat_frequency == before.flows.heartbeat_frequency
