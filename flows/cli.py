@@ -243,9 +243,12 @@ def _execute(run: Any, flags: dict[str, Any], **parameters: Any) -> None:
         install_from_env()  # only with ZHNEWS_STAGE_TIMES set (the throughput benchmark)
         with long_lived():
             from flows import pipeline
-            from flows.io.nlp import load_models
+            from flows.io.nlp import load_models, load_tagging_models
 
-            load_models()
+            if scale.parallel:
+                load_models()  # the workers tag; this process finishes partitions
+            else:
+                load_tagging_models()
         try:
             if server is not None:
                 server.wait_ready()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Self
 
 from prefect.task_runners import ProcessPoolTaskRunner, _initialize_process_pool_worker
@@ -18,10 +18,18 @@ class PreloadedProcessPool(ProcessPoolTaskRunner):
     Prefect's runner always spawns; this one swaps in an executor of the same workers,
     initializer and message queue on the forkserver, before any task has started a
     process. Where the platform cannot fork, it is Prefect's runner unchanged.
+
+    Prefect hands each task to the executor from a pool of as many threads as workers,
+    so tasks submitted in order may reach it out of order: a file of the first
+    partition was seen analysed last, and the run then finished every partition after
+    all the analyses, with the workers idle. One thread keeps the order of submission.
     """
 
     def __enter__(self) -> Self:
         super().__enter__()
+        if self._resolver_executor is not None:
+            self._resolver_executor.shutdown(wait=True)
+            self._resolver_executor = ThreadPoolExecutor(max_workers=1)
         context = forkserver()
         if context is None:
             return self

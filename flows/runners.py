@@ -126,8 +126,9 @@ def long_lived() -> Iterator[None]:
 
 
 def prepare_worker() -> None:
-    """In each local worker process, once, before its first file: import the pipeline and
-    load the dictionaries, then freeze them as `zhnews run` does in its own process. A
+    """In each local worker process, once, before its first file: import the pipeline,
+    load the dictionaries and compile the tagger's copy of them, then freeze them all
+    from the collector as `zhnews run` does in its own process. A
     worker whose collector kept walking them analysed about 5% slower. Prefect's
     collections too (prefect-dask, which imports Dask): each worker's first task run
     loaded them, some 0.5 s, where the server it is forked from can do it once."""
@@ -135,9 +136,9 @@ def prepare_worker() -> None:
         from prefect.plugins import load_prefect_collections
 
         import flows.pipeline  # noqa: F401  (what the first task would import)
-        from flows.io.nlp import load_models
+        from flows.io.nlp import load_tagging_models
 
-        load_models()
+        load_tagging_models()
         load_prefect_collections()
 
 

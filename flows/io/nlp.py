@@ -33,8 +33,9 @@ COMMON_WORD_FREQ = 300
 class JiebaTagger:
     """A jieba POS tokenizer owned by the project: jieba's global default stays untouched.
 
-    Tags are `jieba.posseg`'s exactly; only its unknown-word search runs faster
-    (`flows.io.posseg`).
+    Tags are `jieba.posseg`'s exactly; only its route and unknown-word searches run
+    faster (`flows.io.posseg`). The dictionary is read when first needed, or by
+    `prepare`: a process that only finishes partitions never tags.
     """
 
     def __init__(
@@ -44,17 +45,33 @@ class JiebaTagger:
         extra_words: Iterable[str] = (),
         main_dict: Path | None = None,
     ) -> None:
-        self._tokenizer = jieba.Tokenizer(str(main_dict) if main_dict else jieba.DEFAULT_DICT)
-        initialize(self._tokenizer)
-        if user_dict is not None:
-            self._tokenizer.load_userdict(str(user_dict))
-        for word in extra_words:
-            self._tokenizer.add_word(word)
-        self._posseg = FastPOSTokenizer(self._tokenizer)
+        self._user_dict = user_dict
+        self._extra_words = tuple(extra_words)
+        self._main_dict = main_dict
+        self._loaded: tuple[jieba.Tokenizer, FastPOSTokenizer] | None = None
+
+    def _load(self) -> tuple[jieba.Tokenizer, FastPOSTokenizer]:
+        if self._loaded is None:
+            main_dict = self._main_dict
+            tokenizer = jieba.Tokenizer(str(main_dict) if main_dict else jieba.DEFAULT_DICT)
+            initialize(tokenizer)
+            if self._user_dict is not None:
+                tokenizer.load_userdict(str(self._user_dict))
+            for word in self._extra_words:
+                tokenizer.add_word(word)
+            posseg = FastPOSTokenizer(tokenizer)
+            # The dictionary is final: routes come from a compiled copy of it.
+            posseg.freeze()
+            self._loaded = tokenizer, posseg
+        return self._loaded
+
+    def prepare(self) -> None:
+        """Read the dictionary and compile its copy now, before the first text."""
+        self._load()[1].compile()
 
     def words(self, text: str) -> list[str]:
         """Dictionary-only segmentation (no HMM guesses), for evidence about line breaks."""
-        return list(self._tokenizer.cut(text, HMM=False))
+        return list(self._load()[0].cut(text, HMM=False))
 
     def tag(self, text: str) -> list[tuple[str, str]]:
         """POS-tagged words, fine-grained: a compound of two common words is two tokens.
@@ -63,16 +80,17 @@ class JiebaTagger:
         both SIGHAN standards (PKU, MSR), and keyword counts, want 国有 企业. Names
         (nr, ns, nt ...) are never split.
         """
+        tokenizer, posseg = self._load()
         out: list[tuple[str, str]] = []
-        freq = self._tokenizer.FREQ
-        for word, flag in self._posseg.tag(text):
+        freq = tokenizer.FREQ
+        for word, flag in posseg.tag(text):
             if (
                 len(word) == 4
                 and flag in SPLIT_COMPOUND_TAGS
                 and freq.get(word[:2], 0) >= COMMON_WORD_FREQ
                 and freq.get(word[2:], 0) >= COMMON_WORD_FREQ
             ):
-                tags = self._posseg.word_tag_tab
+                tags = posseg.word_tag_tab
                 out.extend((h, tags.get(h, flag)) for h in (word[:2], word[2:]))
             else:
                 out.append((word, flag))
@@ -176,3 +194,12 @@ def load_models(
         gazetteer=read_gazetteer(gazetteer),
         common_chars=common_chars(),
     )
+
+
+def load_tagging_models() -> NlpModels:
+    """`load_models`, with the tagger's dictionary read and compiled now: for a process
+    that tags, before its first text (and before the collector is told to leave it be)."""
+    models = load_models()
+    if isinstance(models.tagger, JiebaTagger):
+        models.tagger.prepare()
+    return models

@@ -13,20 +13,26 @@ Most of the rest went to Python overhead around jieba's route search: a generato
 block, a `pair` per word, the word graph built as a dict and searched with a `max` over a
 generator that takes a logarithm per candidate word. `FastPOSTokenizer.tag` does the same
 steps, in the same order with the same arithmetic, in one function over lists, taking the
-logarithm of each word frequency once. The dictionary, the model and every tag are still
-jieba's own; tests compare the tags with `jieba.posseg` on real text.
+logarithm of each word frequency once. Once the dictionary is final (`freeze`), the route
+itself comes from jieba-rs (`rjieba`), given a copy of the same dictionary: the same
+dynamic programme, compiled. The dictionary, the model and every tag are still jieba's
+own; tests compare the tags with `jieba.posseg` on real text.
 """
 
 from __future__ import annotations
 
 import re
+import string
+from collections import deque
 from functools import lru_cache
+from itertools import repeat
 from math import log
 from pathlib import Path
 from typing import Any
 
 import jieba
 import numpy as np
+import rjieba
 
 from flows.io.model_cache import cached
 
@@ -199,6 +205,55 @@ def _symbol_tag(piece: str, whole: str) -> str:
 _LOG_FREQ: dict[int, float] = {}
 
 
+# jieba-rs, like jieba's `cut`, glues runs of single Latin letters and digits into one word;
+# posseg never does. Given as characters of CJK Extension C, which its word search takes
+# as Han and which a posseg block never holds, they stay single steps of the route.
+_LATIN = string.ascii_letters + string.digits
+_AS_HAN = str.maketrans({ch: chr(0x2A700 + i) for i, ch in enumerate(_LATIN)})
+_LATIN_WORD = re.compile(r"^.*[A-Za-z0-9].*$", re.MULTILINE)
+_STAND_IN_WORD = re.compile(r"^.*[\U0002A700-\U0002A73D].*$", re.MULTILINE)
+# A word no block can hold, whose frequency makes the copy's total the tokenizer's.
+_TOTAL_PAD = "\u3000\u3000"
+
+
+class CompiledRoute:
+    """The best route through a block, by jieba-rs, over a copy of a tokenizer's dictionary.
+
+    jieba-rs runs jieba's dynamic programme (log frequency minus log total, summed from
+    the end; ties to the longer word) on its own copy of the words, so the copy holds
+    every word a block can contain, each with the tokenizer's frequency, and a total
+    equal to the tokenizer's (jieba adds to its total without taking back a replaced or
+    deleted word's frequency).
+    """
+
+    def __init__(self, tokenizer: jieba.Tokenizer) -> None:
+        tokenizer.check_initialized()
+        entries = [(word, count) for word, count in tokenizer.FREQ.items() if count]
+        # Found in all the words at once (one pass of the regex engine, not one per word):
+        # those with Latin letters or digits, given as `_AS_HAN`, and those already holding
+        # such stand-ins, left out (no block holds them, and one could be taken for another).
+        joined = "\n".join(word for word, _ in entries)
+        latin = set(_LATIN_WORD.findall(joined))
+        clash = set(_STAND_IN_WORD.findall(joined))
+        words = [w.translate(_AS_HAN) if w in latin else w for w, _ in entries if w not in clash]
+        counts = [count for word, count in entries if word not in clash]
+        self._jieba = rjieba.Jieba.empty()
+        add = self._jieba.add_word
+        # One call per word either way; `map` saves the loop's own bytecode.
+        deque(map(add, words, counts, repeat(None)), maxlen=0)
+        added = sum(counts)
+        if tokenizer.total < added:
+            raise ValueError(f"dictionary total {tokenizer.total} < sum of frequencies {added}")
+        if tokenizer.total > added:
+            add(_TOTAL_PAD, tokenizer.total - added, None)
+        self.total = tokenizer.total
+
+    def lengths(self, block: str) -> list[int]:
+        """The lengths of the route's steps through `block` (Latin letters and digits
+        already given as `_AS_HAN`)."""
+        return [len(word) for word in self._jieba.cut(block, hmm=False)]
+
+
 class FastPOSTokenizer:
     """`jieba.posseg.POSTokenizer` on `tokenizer`, for tagging: `tag` gives what its
     `cut(text, HMM=True)` gives, as (word, tag) pairs, faster."""
@@ -206,6 +261,24 @@ class FastPOSTokenizer:
     def __init__(self, tokenizer: jieba.Tokenizer) -> None:
         self.tokenizer = tokenizer
         self.word_tag_tab = word_tags(tokenizer)
+        self._frozen = False
+        self._compiled: CompiledRoute | None = None
+
+    def freeze(self) -> None:
+        """Promise that the tokenizer's dictionary no longer changes, so that routes come
+        from a compiled copy of it (`CompiledRoute`, made by `compile` or the first
+        `tag`); until then the dictionary is read on every lookup, and words added or
+        deleted count at once."""
+        self._frozen = True
+
+    def compile(self) -> CompiledRoute:
+        """The compiled copy of the frozen dictionary (some 0.3 s to make, once)."""
+        if not self._frozen:
+            raise RuntimeError("`freeze` the dictionary before compiling it")
+        if self._compiled is None:
+            self.makesure_userdict_loaded()
+            self._compiled = CompiledRoute(self.tokenizer)
+        return self._compiled
 
     def makesure_userdict_loaded(self) -> None:
         """Take the tags of words added to the tokenizer since, as POSTokenizer does."""
@@ -218,10 +291,22 @@ class FastPOSTokenizer:
         on), step for step."""
         self.makesure_userdict_loaded()
         self.tokenizer.check_initialized()
+        compiled = self.compile() if self._frozen else None
+        if compiled is not None and compiled.total != self.tokenizer.total:
+            raise RuntimeError("the dictionary changed after `freeze`")
+        # Blocks are cut from the text and from its `_AS_HAN` copy at the same offsets.
+        as_han = sentence.translate(_AS_HAN) if compiled is not None else ""
+        offset = 0
         out: Tagged = []
         for block in re_han_internal.split(sentence):
+            start = offset
+            offset += len(block)
             if re_han_internal.match(block):
-                self._tag_block(block, out)
+                if compiled is None:
+                    lengths = self._route_lengths(block)
+                else:
+                    lengths = compiled.lengths(as_han[start:offset])
+                self._tag_block(block, lengths, out)
                 continue
             for x in re_skip_internal.split(block):
                 if re_skip_internal.match(x):
@@ -230,6 +315,16 @@ class FastPOSTokenizer:
                 # jieba tags each character, but tests the whole piece for `eng`.
                 out.extend((xx, _symbol_tag(xx, x)) for xx in x)
         return out
+
+    def _route_lengths(self, block: str) -> list[int]:
+        """The lengths of the steps of `_route` through `block`."""
+        ends = self._route(block)
+        lengths = []
+        x = 0
+        while x < len(block):
+            lengths.append(ends[x] + 1 - x)
+            x = ends[x] + 1
+        return lengths
 
     def _route(self, sentence: str) -> list[int]:
         """Where the best word starting at each position ends: `Tokenizer.get_DAG` and
@@ -274,27 +369,25 @@ class FastPOSTokenizer:
             ends[idx] = best_end
         return ends
 
-    def _tag_block(self, sentence: str, out: Tagged) -> None:
-        """`POSTokenizer.__cut_DAG`: dictionary words along the best route; runs of single
-        characters go to the unknown-word model unless the run is itself a word."""
-        ends = self._route(sentence)
+    def _tag_block(self, sentence: str, lengths: list[int], out: Tagged) -> None:
+        """`POSTokenizer.__cut_DAG`: dictionary words along the best route (`lengths`, its
+        steps); runs of single characters go to the unknown-word model unless the run is
+        itself a word."""
         tags = self.word_tag_tab
         freq = self.tokenizer.FREQ
-        n = len(sentence)
         x = 0
         run_start = -1
-        while x < n:
-            y = ends[x] + 1
-            if y - x == 1:
+        for length in lengths:
+            if length == 1:
                 if run_start < 0:
                     run_start = x
             else:
                 if run_start >= 0:
                     self._tag_run(sentence[run_start:x], out, tags, freq)
                     run_start = -1
-                word = sentence[x:y]
+                word = sentence[x : x + length]
                 out.append((word, tags.get(word, "x")))
-            x = y
+            x += length
         if run_start >= 0:
             self._tag_run(sentence[run_start:], out, tags, freq)
 

@@ -78,7 +78,15 @@ def _pairs(tokenizer: jieba.posseg.POSTokenizer, text: str) -> list[tuple[str, s
     return [(p.word, p.flag) for p in tokenizer.cut(text)]
 
 
-def test_tag_gives_what_posseg_cut_gives() -> None:
+def _fast(tokenizer: jieba.Tokenizer, frozen: bool) -> FastPOSTokenizer:
+    fast = FastPOSTokenizer(tokenizer)
+    if frozen:
+        fast.freeze()
+    return fast
+
+
+@pytest.mark.parametrize("frozen", [False, True], ids=["python-route", "compiled-route"])
+def test_tag_gives_what_posseg_cut_gives(frozen: bool) -> None:
     """Every branch of jieba's cut: Han runs with dictionary words and unknown ones, Latin
     words, digits, decimals, blanks and line ends, symbols, characters jieba has no
     entry for."""
@@ -95,19 +103,21 @@ def test_tag_gives_what_posseg_cut_gives() -> None:
         return made
 
     expected = _pairs(jieba.posseg.POSTokenizer(tokenizer()), text)
-    assert FastPOSTokenizer(tokenizer()).tag(text) == expected
+    assert _fast(tokenizer(), frozen).tag(text) == expected
     assert len(expected) > 1000
     assert ("微短剧", "n") in expected
     assert {flag for _, flag in expected} >= {"nr", "ns", "eng", "m", "x"}
 
 
-def test_tag_matches_posseg_on_random_mixtures() -> None:
+@pytest.mark.parametrize("frozen", [False, True], ids=["python-route", "compiled-route"])
+def test_tag_matches_posseg_on_random_mixtures(frozen: bool) -> None:
     """Pieces of real text glued to Latin letters, digits and blanks at random."""
     rng = random.Random(11)
     source = _sample_text()
     extras = ["", " ", "  ", "\n", "\r\n", "A", "abc", "12", "3.5", "x_y", "#", "，", "龘"]
+    extras += ["A股", "3D", "B2B", "CEO", "iPhone", "5G", "%", "-", "\u3000", "\U0002a700"]
     reference = jieba.posseg.POSTokenizer(jieba.Tokenizer())
-    fast = FastPOSTokenizer(jieba.Tokenizer())
+    fast = _fast(jieba.Tokenizer(), frozen)
     for _ in range(300):
         pieces = []
         for _ in range(rng.randint(1, 6)):
@@ -148,3 +158,21 @@ def test_tag_sees_words_deleted_after_it_was_used() -> None:
     after = fast.tag(text)
     assert after == _pairs(reference, text)
     assert ("中国人民银行", "nt") not in after
+
+
+def test_compiled_route_takes_the_dictionary_as_it_was_frozen() -> None:
+    """Words added before `freeze`, with frequencies that move the total, route as jieba
+    routes them; a word added afterwards is refused rather than silently ignored."""
+    text = _sample_text()[:3000] + "阿尔法贝塔和ABC股份"
+    fast = FastPOSTokenizer(jieba.Tokenizer())
+    reference = jieba.posseg.POSTokenizer(jieba.Tokenizer())
+    for tagger in (fast, reference):
+        tagger.tokenizer.add_word("阿尔法贝塔", 10**15, "nz")
+        tagger.tokenizer.add_word("ABC股份", 5, "nt")
+        tagger.tokenizer.del_word("中国人民银行")
+    fast.freeze()
+    assert fast.tag(text) == _pairs(reference, text)
+    assert ("阿尔法贝塔", "nz") in fast.tag(text)
+    fast.tokenizer.add_word("新词汇", 10, "n")
+    with pytest.raises(RuntimeError, match="changed after"):
+        fast.tag(text)
