@@ -136,14 +136,15 @@ def extract_entities(
     places: frozenset[str] = frozenset(),
     surnames: frozenset[str] | None = None,
     gazetteer: Mapping[str, str] | None = None,
+    numbers: Sequence[Match] | None = None,
 ) -> list[Entity]:
     """All entity mentions of one article, in text order, each inside one sentence.
 
     `places` are names accepted as LOC whatever their tag; `surnames`, when given, is
-    the set a PERSON must start with.
+    the set a PERSON must start with; `numbers`, when given, are `number_matches(text)`.
     """
     gazetteer = gazetteer or {}
-    matches = pattern_matches(text, pub_date)
+    matches = pattern_matches(text, pub_date, numbers=numbers)
     for name in name_mentions(text, tokens, gazetteer=gazetteer, places=places, surnames=surnames):
         matches.append(Match(name.entity_type, name.start, name.end, name.normalized, None))
     tickers = [m for m in matches if m.entity_type == "TICKER"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -484,10 +484,20 @@ def _date_matches(text: str, pub_date: date) -> Iterator[Match]:
 # --- Public API ---------------------------------------------------------------------------
 
 
-def pattern_matches(text: str, pub_date: date) -> list[Match]:
-    """Every pattern match in `text`, overlapping ones included (the caller picks)."""
+def number_matches(text: str) -> list[Match]:
+    """Tickers, money, quantities, percentages and percentage points in `text`: what both
+    `pattern_matches` and `protected_spans` start from, found once for the two."""
+    return list(_number_matches(text.translate(_HALF_WIDTH)))
+
+
+def pattern_matches(
+    text: str, pub_date: date, *, numbers: Sequence[Match] | None = None
+) -> list[Match]:
+    """Every pattern match in `text`, overlapping ones included (the caller picks);
+    `numbers`, when given, are `number_matches(text)`."""
     half_width = text.translate(_HALF_WIDTH)
-    return [*_number_matches(half_width), *_date_matches(half_width, pub_date)]
+    found = list(_number_matches(half_width)) if numbers is None else list(numbers)
+    return [*found, *_date_matches(half_width, pub_date)]
 
 
 def _longest_first(spans: Iterable[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -499,18 +509,22 @@ def _longest_first(spans: Iterable[tuple[int, int, str]]) -> list[tuple[int, int
     return sorted(kept)
 
 
-def protected_spans(text: str) -> list[tuple[int, int, str]]:
+def protected_spans(
+    text: str, *, numbers: Sequence[Match] | None = None
+) -> list[tuple[int, int, str]]:
     """Non-overlapping (start, end, pos) spans that must each stay one token.
 
     jieba cuts them where entities and numbers must stay whole (601328. | SH,
     1.2 | 万亿元, 23.4 | %, 1 | , | 175.28, 2025 | — | 2027 | 年); these spans are tagged
     nz (tickers, bracketed codes included), m (amounts, scaled counts, percentages,
-    decimals) or t (year ranges, and each part of a date: 2026年 | 6月 | 4日).
+    decimals) or t (year ranges, and each part of a date: 2026年 | 6月 | 4日). `numbers`,
+    when given, are `number_matches(text)`.
     """
     half_width = text.translate(_HALF_WIDTH)
+    found = _number_matches(half_width) if numbers is None else numbers
     matches = [
         m
-        for m in (*_number_matches(half_width), *_year_range_matches(half_width))
+        for m in (*found, *_year_range_matches(half_width))
         # A bare count (`3张`) is left to jieba: numeral and classifier are two words.
         if m.entity_type != "QUANTITY" or _SCALED.search(half_width, m.start, m.end)
     ]

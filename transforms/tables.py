@@ -26,6 +26,7 @@ from transforms.keywords import (
     tfidf_from_counts,
 )
 from transforms.pages import ArticleDraft
+from transforms.patterns import number_matches
 from transforms.repair import text_quality
 from transforms.script import detect_script
 from transforms.sentences import split_sentences
@@ -218,7 +219,8 @@ def _add_article(cols: _Columns, art: SourceArticle, *, run_id: str, nlp: NlpMod
             end=s.end,
         )
 
-    tokens = tokenize(text, sentences, tagger=nlp.tagger)
+    numbers = number_matches(text)
+    tokens = tokenize(text, sentences, tagger=nlp.tagger, numbers=numbers)
     cols.extend(
         "tokens",
         article_id=[art.article_id] * len(tokens),
@@ -240,6 +242,7 @@ def _add_article(cols: _Columns, art: SourceArticle, *, run_id: str, nlp: NlpMod
             places=nlp.places,
             surnames=nlp.surnames,
             gazetteer=nlp.gazetteer,
+            numbers=numbers,
         )
     ):
         cols.add(

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple, Protocol
 
-from transforms.patterns import protected_spans
+from transforms.patterns import Match, protected_spans
 from transforms.sentences import Sentence
 
 
@@ -28,19 +28,47 @@ class Token(NamedTuple):
     end: int
 
 
-def tag_span(text: str, start: int, end: int, *, tagger: Tagger) -> list[tuple[str, int, int]]:
+Span = tuple[int, int, str]
+
+
+def tag_span(
+    text: str,
+    start: int,
+    end: int,
+    *,
+    tagger: Tagger,
+    spans: Sequence[Span] | None = None,
+) -> list[tuple[str, int, int]]:
     """Tag text[start:end] and return (pos, start, end) per non-blank token, offsets absolute.
 
     Spans jieba would cut apart (`601328.SH`, `1.2万亿元`, `23.4%`, `2025—2027年`) are kept
     as one token each, tagged by `protected_spans`; jieba tags the text between them.
+    `spans`, when given, are those of text[start:end], offsets absolute.
     """
+    if spans is None:
+        spans = [(start + s, start + e, pos) for s, e, pos in protected_spans(text[start:end])]
     out: list[tuple[str, int, int]] = []
     cursor = start
-    for s, e, pos in protected_spans(text[start:end]):
-        out.extend(_tag_plain(text, cursor, start + s, tagger))
-        out.append((pos, start + s, start + e))
-        cursor = start + e
+    for s, e, pos in spans:
+        out.extend(_tag_plain(text, cursor, s, tagger))
+        out.append((pos, s, e))
+        cursor = e
     out.extend(_tag_plain(text, cursor, end, tagger))
+    return out
+
+
+def _spans_by_sentence(spans: Sequence[Span], sentences: Sequence[Sentence]) -> list[list[Span]]:
+    """The article's protected spans, each given to the sentence that holds it; one that
+    crosses a sentence's end belongs to neither and is left to jieba."""
+    out: list[list[Span]] = [[] for _ in sentences]
+    i = 0
+    for idx, sentence in enumerate(sentences):
+        while i < len(spans) and spans[i][0] < sentence.start:
+            i += 1
+        while i < len(spans) and spans[i][0] < sentence.end:
+            if spans[i][1] <= sentence.end:
+                out[idx].append(spans[i])
+            i += 1
     return out
 
 
@@ -95,11 +123,24 @@ def _tag_plain(text: str, start: int, end: int, tagger: Tagger) -> list[tuple[st
     return out
 
 
-def tokenize(text: str, sentences: Sequence[Sentence], *, tagger: Tagger) -> list[Token]:
-    """Tokens of every sentence, in text order, indexed by sentence."""
+def tokenize(
+    text: str,
+    sentences: Sequence[Sentence],
+    *,
+    tagger: Tagger,
+    numbers: Sequence[Match] | None = None,
+) -> list[Token]:
+    """Tokens of every sentence, in text order, indexed by sentence.
+
+    The protected spans are found in the whole text at once (`numbers`, when given, are
+    `number_matches(text)`): the patterns then run once per article, not once per
+    sentence, which took as long as the matching itself.
+    """
+    by_sentence = _spans_by_sentence(protected_spans(text, numbers=numbers), sentences)
     tokens: list[Token] = []
     append = tokens.append
     for sentence_idx, sentence in enumerate(sentences):
-        for pos, s, e in tag_span(text, sentence.start, sentence.end, tagger=tagger):
+        spans = by_sentence[sentence_idx]
+        for pos, s, e in tag_span(text, sentence.start, sentence.end, tagger=tagger, spans=spans):
             append(Token(sentence_idx, text[s:e], pos, s, e))
     return tokens

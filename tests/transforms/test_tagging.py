@@ -6,8 +6,9 @@ from collections.abc import Iterable
 
 import pytest
 
-from transforms.sentences import split_sentences
-from transforms.tagging import Token, tag_span, tokenize
+from transforms.patterns import number_matches
+from transforms.sentences import Sentence, split_sentences
+from transforms.tagging import Token, _spans_by_sentence, tag_span, tokenize
 
 SENTENCES = [
     "短剧数据平台DataEye 研究院的最新数据显示，2025年微短剧市场规模达1000亿元。",
@@ -240,3 +241,32 @@ def test_a_dash_of_several_characters_is_one_token(nlp) -> None:  # type: ignore
     got = [text[s:e] for _, s, e in tag_span(text, 0, len(text), tagger=nlp.tagger)]
     assert "———" in got
     assert "二○○一年" in got
+
+
+def test_tokenize_finds_the_spans_once_and_tags_as_sentence_by_sentence(nlp) -> None:  # type: ignore[no-untyped-def]
+    """Protected spans come from the whole article, each handed to its sentence; the
+    tokens are those of tagging each sentence alone, numbers at sentence edges included."""
+    lines = [
+        "2025年营收1.2万亿元。同比增长23.4%！601328.SH收涨3.5%",
+        "2025—2027年规划出台。(000001)平安银行称，4月1日起执行。",
+        *SENTENCES,
+    ]
+    text = "\n".join(lines)
+    sentences = split_sentences(text, list(range(len(lines))))
+    numbers = number_matches(text)
+    tokens = tokenize(text, sentences, tagger=nlp.tagger, numbers=numbers)
+    one_by_one = [
+        (idx, pos, s, e)
+        for idx, sentence in enumerate(sentences)
+        for pos, s, e in tag_span(text, sentence.start, sentence.end, tagger=nlp.tagger)
+    ]
+    assert [(t.sentence_idx, t.pos, t.start, t.end) for t in tokens] == one_by_one
+    assert tokenize(text, sentences, tagger=nlp.tagger) == tokens
+    words = {t.token for t in tokens}
+    assert {"1.2万亿元", "23.4%", "601328.SH", "3.5%", "2025—2027年"} <= words
+
+
+def test_a_span_across_a_sentence_end_is_left_to_the_tagger() -> None:
+    sentences = [Sentence(0, 0, 5), Sentence(0, 6, 12)]
+    spans = [(1, 3, "m"), (4, 8, "m"), (7, 9, "t"), (11, 13, "m")]
+    assert _spans_by_sentence(spans, sentences) == [[(1, 3, "m")], [(7, 9, "t")]]
