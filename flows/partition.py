@@ -34,7 +34,7 @@ from flows.io.state import (
 )
 from flows.io.store import Location, location
 from schemas.tables import DocFreq, Quarantine
-from schemas.validation import validate_tables
+from schemas.validation import analysed_failures, validate_tables
 from transforms.dedupe import ORDER_COLUMNS, assign_duplicates
 from transforms.documents import WHOLE, RawDocument, Share, document_articles
 from transforms.keywords import DOC_FREQ_DTYPES, corpus_counts, document_frequencies
@@ -102,6 +102,8 @@ class FileAnalysis:
     articles: int = 0
     frames: dict[str, pl.DataFrame] | None = None
     scratch: tuple[str, ...] = ()
+    # `analysed_failures` of the frames, by article: checked where they were made.
+    failures: dict[str, list[str]] = field(default_factory=dict)
     # JSONL records (non-blank lines) found in the file, and the stat of the bytes read.
     records: int = 0
     size: int = -1
@@ -159,6 +161,7 @@ def merge_parts(parts: Sequence[FileAnalysis], source: str, pub_date: date) -> F
         sum(part.articles for part in parts),
         frames=_concat(frames) if frames else None,
         scratch=tuple(folder for part in parts for folder in part.scratch),
+        failures={k: v for part in parts for k, v in part.failures.items()},
         records=sum(part.records for part in parts),
         size=parts[-1].size,
         mtime_ns=parts[-1].mtime_ns,
@@ -202,6 +205,7 @@ def analyse_file(
         records=stop - start,
         size=raw.size,
         mtime_ns=raw.mtime_ns,
+        failures=analysed_failures(frames),
     )
     if scratch is None:
         result.frames = frames
@@ -277,6 +281,7 @@ def finish_partition(
     by_path = {a.rel_path: a for a in analyses}
     rejections: list[Rejected] = list(listed)
     analysed: list[dict[str, pl.DataFrame]] = []
+    prechecked: dict[str, list[str]] = {}
     for rel_path in files:
         analysis = by_path[rel_path]
         rejections.extend(analysis.rejections)
@@ -284,6 +289,7 @@ def finish_partition(
         file_frames = analysis.tables()
         if file_frames is not None:
             analysed.append(file_frames)
+            prechecked.update(analysis.failures)
 
     earlier_df = parquet.read_window(
         curated_root,
@@ -307,7 +313,7 @@ def finish_partition(
     earlier = prior if prior is not None else built["articles"].clear()
     lineage = built["articles"].select("article_id", "raw_path", "raw_record")
     built["articles"] = assign_duplicates(built["articles"], earlier)
-    tables, rejected_ids = validate_tables(built)
+    tables, rejected_ids = validate_tables(built, prechecked=prechecked)
     for article_id, raw_path, raw_record in lineage.iter_rows():
         if article_id in rejected_ids:
             rejections.append(

@@ -52,6 +52,7 @@ TIMED: tuple[tuple[str, str, str], ...] = (
     ("transforms.tables", "textrank_many", "keywords"),
     ("flows.partition", "corpus_counts", "keywords"),
     ("flows.partition", "document_frequencies", "keywords"),
+    ("flows.partition", "analysed_failures", "validate"),
     ("flows.partition", "validate_tables", "validate"),
     ("flows.partition", "quarantine_frame", "validate"),
     ("flows.io.parquet", "commit", "write"),

@@ -70,15 +70,44 @@ def _span_failures(tables: Mapping[str, pl.DataFrame]) -> dict[str, list[str]]:
     return found
 
 
-def validate_tables(
-    tables: Mapping[str, pl.DataFrame],
-) -> tuple[dict[str, pl.DataFrame], dict[str, str]]:
-    """Tables without the failing articles, and why each failing article was rejected."""
+# The tables an article's analysis gives whole and a partition's finish leaves as they are:
+# checked where they are made (`analysed_failures`, file by file, in the workers), so that
+# the finish, one partition after another in one process, checks only what it adds to.
+ANALYSED_TABLES = ("paragraphs", "sentences", "tokens", "entities")
+
+
+def analysed_failures(tables: Mapping[str, pl.DataFrame]) -> dict[str, list[str]]:
+    """What fails in `ANALYSED_TABLES` and in their offsets into `articles.text`, by
+    article: a partition's `validate_tables(..., prechecked=...)` takes it as found."""
     failures: dict[str, list[str]] = defaultdict(list)
-    for table, model in ARTICLE_MODELS.items():
-        for article_id, problems in _row_failures(table, tables[table], model).items():
+    for table in ANALYSED_TABLES:
+        found = _row_failures(table, tables[table], ARTICLE_MODELS[table])
+        for article_id, problems in found.items():
             failures[article_id].extend(problems)
     for article_id, problems in _span_failures(tables).items():
+        failures[article_id].extend(problems)
+    return dict(failures)
+
+
+def validate_tables(
+    tables: Mapping[str, pl.DataFrame],
+    *,
+    prechecked: Mapping[str, list[str]] | None = None,
+) -> tuple[dict[str, pl.DataFrame], dict[str, str]]:
+    """Tables without the failing articles, and why each failing article was rejected.
+
+    `prechecked`: the `analysed_failures` of the articles these tables hold, found
+    already; only the other tables are checked here then.
+    """
+    failures: dict[str, list[str]] = defaultdict(list)
+    skipped = ANALYSED_TABLES if prechecked is not None else ()
+    for table, model in ARTICLE_MODELS.items():
+        if table in skipped:
+            continue
+        for article_id, problems in _row_failures(table, tables[table], model).items():
+            failures[article_id].extend(problems)
+    found = _span_failures(tables) if prechecked is None else prechecked
+    for article_id, problems in found.items():
         failures[article_id].extend(problems)
 
     rejected = {

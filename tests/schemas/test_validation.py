@@ -5,7 +5,12 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from schemas.validation import SchemaStructureError, validate_tables
+from schemas.validation import (
+    ANALYSED_TABLES,
+    SchemaStructureError,
+    analysed_failures,
+    validate_tables,
+)
 from tests.schemas.builders import ARTICLES, PUB, RAW_PATH, record_articles
 from transforms.tables import ARTICLE_TABLES, build_tables
 
@@ -252,3 +257,34 @@ def test_offsets_count_characters_not_bytes(tables: dict[str, pl.DataFrame], vic
     _, rejected = validate_tables({**tables, "articles": articles, **by_bytes})
     assert list(rejected) == [victim]
     assert "tokens.token: offset 4 does not index text" in rejected[victim]
+
+
+@pytest.mark.parametrize("case", list(CORRUPTIONS))
+def test_a_bad_row_is_found_whether_checked_in_one_place_or_where_it_was_made(
+    tables: dict[str, pl.DataFrame], victim: str, case: str
+) -> None:
+    """The analysed tables checked first (`analysed_failures`, as a worker checks its
+    file), the rest at the finish: the same article leaves the same tables."""
+    table, corrupt, where = CORRUPTIONS[case]
+    broken = {**tables, table: corrupt(tables[table], victim)}
+    prechecked = analysed_failures(broken)
+    assert (victim in prechecked) == (table in ANALYSED_TABLES)
+    kept, rejected = validate_tables(broken, prechecked=prechecked)
+    assert list(rejected) == [victim]
+    assert where.rstrip("*") in rejected[victim]
+    _assert_only_victim_removed(tables, kept, victim)
+
+
+def test_prechecked_tables_are_not_checked_again(
+    tables: dict[str, pl.DataFrame], victim: str
+) -> None:
+    """What the workers found is taken as found: the finish checks only what it adds to."""
+    table, corrupt, _ = CORRUPTIONS["token_pos"]
+    broken = {**tables, table: corrupt(tables[table], victim)}
+    kept, rejected = validate_tables(broken, prechecked={})
+    assert rejected == {}
+    assert kept["tokens"].equals(broken["tokens"])
+    other = tables["articles"]["article_id"][0]
+    kept, rejected = validate_tables(tables, prechecked={other: ["tokens.pos: found earlier"]})
+    assert list(rejected) == [other]
+    assert "found earlier" in rejected[other]
