@@ -473,7 +473,10 @@ def vocabulary_tagger(vocabulary: Collection[str]) -> Tagger:
     words = {normalized(w) for w in vocabulary}
     with tempfile.TemporaryDirectory() as folder:
         main_dict = write_main_dictionary(words, Path(folder) / "standard.txt")
-        return JiebaTagger(None, main_dict=main_dict)
+        tagger = JiebaTagger(None, main_dict=main_dict)
+        # The dictionary is read when first needed: read it while its file exists.
+        tagger.prepare()
+        return tagger
 
 
 def jieba_entities() -> EntityFinder:
@@ -571,9 +574,10 @@ def _no_entities(text: str) -> list[EntitySpan]:
 
 
 def _models() -> NlpModels:
-    from flows.io.nlp import load_models
+    """The pipeline's models, the tagger's dictionary read and compiled before any timing."""
+    from flows.io.nlp import load_tagging_models
 
-    return load_models()
+    return load_tagging_models()
 
 
 def _missing(folder: Path, names: Sequence[str]) -> str | None:

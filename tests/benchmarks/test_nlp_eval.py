@@ -237,6 +237,14 @@ def test_zhnews_adapters_keep_raw_offsets(nlp: NlpModels) -> None:
         assert 0 <= start < end <= len(line)
 
 
+def test_the_vocabulary_tagger_outlives_its_dictionary_file() -> None:
+    """Its main dictionary is written to a temporary folder: read before that goes."""
+    tagger = nlp_eval.vocabulary_tagger(["新", "世纪", "江", "泽民", "中国"])
+    words = zhnews_segmenter(tagger)("新世纪的中国")
+    assert words[:3] == ["新", "世纪", "的"]
+    assert "中国" in words
+
+
 def _corpus_present() -> bool:
     root = corpus_root()
     folders = (
@@ -277,4 +285,9 @@ def test_whole_evaluation_on_the_corpus(tmp_path: Path) -> None:
     values = _f1_values(result)
     assert len(values) == 16
     assert all(isinstance(v, float) and 0.0 <= v <= 1.0 for v in values)
+    # No system raised on any text (a raising system scores its fallback instead).
+    for corpus in ("pku", "msr"):
+        for system, scores in result["seg"][corpus]["systems"].items():
+            assert scores["errors"] == 0, (corpus, system)
+            assert scores["f1"] > 0.7, (corpus, system)
     assert "| PKU" in out.with_suffix(".md").read_text(encoding="utf-8")
