@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 import polars as pl
 
@@ -256,6 +257,38 @@ def curate_partition(
     )
 
 
+def _earlier_doc_freq(curated_root: Location, pub_date: date) -> dict[str, Any]:
+    """`corpus_df` and `corpus_docs` for `finish_tables`: the document frequencies of the
+    DOC_FREQ_DAYS before `pub_date`."""
+    earlier = parquet.read_window(
+        curated_root,
+        DOC_FREQ_TABLE,
+        list(DOC_FREQ_DTYPES),
+        start=pub_date - timedelta(days=DOC_FREQ_DAYS),
+        end=pub_date - timedelta(days=1),
+    )
+    corpus_df, corpus_docs = corpus_counts(
+        earlier if earlier is not None else pl.DataFrame(schema=DOC_FREQ_DTYPES)
+    )
+    return {"corpus_df": corpus_df, "corpus_docs": corpus_docs}
+
+
+def _earlier_articles(
+    curated_root: Location, source: str, pub_date: date, dedupe_days: int, new: pl.DataFrame
+) -> pl.DataFrame:
+    """The curated articles that `new`, a partition's, may duplicate: those of the
+    `dedupe_days` before it, and of its own day from other sources."""
+    prior = parquet.read_window(
+        curated_root,
+        "articles",
+        ["article_id", *ORDER_COLUMNS, "content_sha256", "minhash"],
+        start=pub_date - timedelta(days=dedupe_days),
+        end=pub_date,
+        exclude=(source, pub_date),
+    )
+    return prior if prior is not None else new.clear()
+
+
 def finish_partition(
     curated_root: Location,
     source: str,
@@ -291,28 +324,15 @@ def finish_partition(
             analysed.append(file_frames)
             prechecked.update(analysis.failures)
 
-    earlier_df = parquet.read_window(
-        curated_root,
-        DOC_FREQ_TABLE,
-        list(DOC_FREQ_DTYPES),
-        start=pub_date - timedelta(days=DOC_FREQ_DAYS),
-        end=pub_date - timedelta(days=1),
+    # The windows of earlier partitions are read only for the step that needs them, and
+    # let go right after it: in a long backfill they are the largest frames of the finish.
+    built = finish_tables(analysed, nlp=nlp, **_earlier_doc_freq(curated_root, pub_date))
+    analysed.clear()  # the curated tables share its columns; its term counts can go
+    articles = built["articles"]
+    built["articles"] = assign_duplicates(
+        articles, _earlier_articles(curated_root, source, pub_date, dedupe_days, articles)
     )
-    corpus_df, corpus_docs = corpus_counts(
-        earlier_df if earlier_df is not None else pl.DataFrame(schema=DOC_FREQ_DTYPES)
-    )
-    built = finish_tables(analysed, nlp=nlp, corpus_df=corpus_df, corpus_docs=corpus_docs)
-    prior = parquet.read_window(
-        curated_root,
-        "articles",
-        ["article_id", *ORDER_COLUMNS, "content_sha256", "minhash"],
-        start=pub_date - timedelta(days=dedupe_days),
-        end=pub_date,
-        exclude=(source, pub_date),
-    )
-    earlier = prior if prior is not None else built["articles"].clear()
-    lineage = built["articles"].select("article_id", "raw_path", "raw_record")
-    built["articles"] = assign_duplicates(built["articles"], earlier)
+    lineage = articles.select("article_id", "raw_path", "raw_record")
     tables, rejected_ids = validate_tables(built, prechecked=prechecked)
     for article_id, raw_path, raw_record in lineage.iter_rows():
         if article_id in rejected_ids:
