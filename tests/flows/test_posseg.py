@@ -176,3 +176,18 @@ def test_compiled_route_takes_the_dictionary_as_it_was_frozen() -> None:
     fast.tokenizer.add_word("新词汇", 10, "n")
     with pytest.raises(RuntimeError, match="changed after"):
         fast.tag(text)
+
+
+def test_a_block_seen_before_is_tagged_from_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the dictionary is final, a repeated block gives its tags again without a
+    route search: the same pairs as the first time, and as jieba's."""
+    text = _sample_text()[:2000]
+    fast = _fast(jieba.Tokenizer(), frozen=True)
+    first = fast.tag(text)
+    assert first == _pairs(jieba.posseg.POSTokenizer(jieba.Tokenizer()), text)
+
+    def no_search(self: object, block: str) -> list[int]:
+        raise AssertionError(f"searched again: {block}")
+
+    monkeypatch.setattr("flows.io.posseg.CompiledRoute.lengths", no_search)
+    assert fast.tag(text) == first
