@@ -17,7 +17,7 @@ class PreloadedProcessPool(ProcessPoolTaskRunner):
 
     Prefect's runner always spawns; this one swaps in an executor of the same workers,
     initializer and message queue on the forkserver, before any task has started a
-    process. Where the platform cannot fork, it is Prefect's runner unchanged.
+    process. Where the platform cannot fork, its workers are Prefect's, spawned.
 
     Prefect hands each task to the executor from a pool of as many threads as workers,
     so tasks submitted in order may reach it out of order: a file of the first

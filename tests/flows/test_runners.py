@@ -284,6 +284,37 @@ def test_local_dask_workers_prepare_themselves_as_they_start() -> None:
     ] * 4
 
 
+@task
+def _number(i: int) -> int:
+    return i
+
+
+@flow
+def _hand_over(count: int) -> tuple[list[int], list[int]]:
+    with task_runner(Scale(2, "process")) as pool:
+        handed: list[int] = []
+        original = pool._resolve_futures_and_submit  # type: ignore[attr-defined]
+
+        def recording(*args: Any, **kwargs: Any) -> Any:
+            future = original(*args, **kwargs)
+            parameters = kwargs["parameters"] if "parameters" in kwargs else args[2]
+            handed.append(parameters["i"])
+            return future
+
+        pool._resolve_futures_and_submit = recording  # type: ignore[attr-defined]
+        futures = [pool.submit(_number, parameters={"i": i}) for i in range(count)]
+        return handed, [future.result() for future in futures]
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_local_workers_get_the_files_in_the_order_they_were_submitted() -> None:
+    """Prefect's pool hands tasks to its executor from a thread pool; with more than one
+    thread, a first partition's file could start last and hold up every finish."""
+    handed, results = _hand_over(24)
+    assert results == list(range(24))
+    assert handed == list(range(24))
+
+
 def test_scale_resolves_what_the_flags_leave_open() -> None:
     assert Scale.resolve(None, None) == Scale(1, "local")
     assert Scale.resolve(3, None) == Scale(3, "process")
