@@ -50,51 +50,37 @@ def _assert_quarantined(
     assert table in detail
 
 
-def test_a_failing_token_quarantines_its_article_only(
-    tmp_path: Path, nlp, monkeypatch: pytest.MonkeyPatch
+# A row made bad in one step of the first article: (the step of `flows.partition` that
+# makes the table, the table, the column, its bad value, which of the article's rows).
+BAD_ROWS = {
+    # Found where the tokens are made (the file's analysis, in a worker when there are).
+    "token": ("analyse_articles", "tokens", "token", pl.lit("错"), pl.col("token_idx") == 5),
+    # Found where the partition is finished, which makes the articles table whole.
+    "article": ("finish_tables", "articles", "n_chars", pl.lit(1, dtype=pl.Int64), pl.lit(True)),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_ROWS))
+def test_a_failing_row_quarantines_its_article_only(
+    tmp_path: Path, nlp, monkeypatch: pytest.MonkeyPatch, case: str
 ):  # type: ignore[no-untyped-def]
-    """Found where the tokens are made (the file's analysis, in a worker when there are)."""
-    real_analyse = partition.analyse_articles
+    step, table, column, value, which = BAD_ROWS[case]
+    real_step = getattr(partition, step)
     broken: list[str] = []
 
-    def analyse_with_a_bad_token(articles, **kwargs):  # type: ignore[no-untyped-def]
-        tables = real_analyse(articles, **kwargs)
+    def step_with_a_bad_row(first, **kwargs):  # type: ignore[no-untyped-def]
+        tables = real_step(first, **kwargs)
         victim = tables["articles"]["article_id"][0]
         broken.append(victim)
-        tokens = tables["tokens"].with_columns(
-            pl.when((pl.col("article_id") == victim) & (pl.col("token_idx") == 5))
-            .then(pl.lit("错"))
-            .otherwise(pl.col("token"))
-            .alias("token")
+        bad = tables[table].with_columns(
+            pl.when((pl.col("article_id") == victim) & which)
+            .then(value)
+            .otherwise(pl.col(column))
+            .alias(column)
         )
-        return {**tables, "tokens": tokens}
+        return {**tables, table: bad}
 
-    monkeypatch.setattr(partition, "analyse_articles", analyse_with_a_bad_token)
+    monkeypatch.setattr(partition, step, step_with_a_bad_row)
     curated, report = _curate(tmp_path, nlp)
     (victim,) = broken
-    _assert_quarantined(curated, report, victim, "tokens")
-
-
-def test_a_failing_article_row_quarantines_its_article_only(
-    tmp_path: Path, nlp, monkeypatch: pytest.MonkeyPatch
-):  # type: ignore[no-untyped-def]
-    """Found where the partition is finished, which makes the articles table whole."""
-    real_finish = partition.finish_tables
-    broken: list[str] = []
-
-    def finish_with_a_bad_article(analysed, **kwargs):  # type: ignore[no-untyped-def]
-        tables = real_finish(analysed, **kwargs)
-        victim = tables["articles"]["article_id"][0]
-        broken.append(victim)
-        articles = tables["articles"].with_columns(
-            pl.when(pl.col("article_id") == victim)
-            .then(pl.lit(1, dtype=pl.Int64))
-            .otherwise(pl.col("n_chars"))
-            .alias("n_chars")
-        )
-        return {**tables, "articles": articles}
-
-    monkeypatch.setattr(partition, "finish_tables", finish_with_a_bad_article)
-    curated, report = _curate(tmp_path, nlp)
-    (victim,) = broken
-    _assert_quarantined(curated, report, victim, "articles")
+    _assert_quarantined(curated, report, victim, table)
