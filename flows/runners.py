@@ -131,15 +131,19 @@ def prepare_worker() -> None:
     from the collector as `zhnews run` does in its own process. A
     worker whose collector kept walking them analysed about 5% slower. Prefect's
     collections too (prefect-dask, which imports Dask): each worker's first task run
-    loaded them, some 0.5 s, where the server it is forked from can do it once."""
+    loaded them, some 0.5 s, where the server it is forked from can do it once. And
+    Prefect's API clients, two new ones per task, share their TLS contexts
+    (`flows.shared_tls`)."""
     with long_lived():
         from prefect.plugins import load_prefect_collections
 
         import flows.pipeline  # noqa: F401  (what the first task would import)
         from flows.io.nlp import load_tagging_models
+        from flows.shared_tls import share_tls_contexts
 
         load_tagging_models()
         load_prefect_collections()
+        share_tls_contexts()
 
 
 @contextmanager

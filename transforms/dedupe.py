@@ -89,6 +89,42 @@ def _minhash(values: Sequence[int]) -> MinHash:
     return _new_minhash(np.asarray(values, dtype=np.uint32))
 
 
+@functools.cache
+def bands(threshold: float) -> tuple[int, int]:
+    """The (bands, rows per band) datasketch's `MinHashLSH` picks for `threshold`, found by
+    numerical integration (some 10 ms): once per threshold."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    return lsh.b, lsh.r
+
+
+def _candidates(hashes: np.ndarray, is_new: np.ndarray, threshold: float) -> pl.DataFrame:
+    """(later, earlier) positions whose signatures agree on every row of some LSH band, the
+    later one new: what `MinHashLSH.query` gives for each article against those inserted
+    before it, all bands at once."""
+    b, r = bands(threshold)
+    keys = []
+    for band in range(b):
+        rows = np.ascontiguousarray(hashes[:, band * r : (band + 1) * r])
+        # Equal rows, equal keys: the band's values read as one opaque value each.
+        _, key = np.unique(rows.view(np.dtype((np.void, rows.itemsize * r))), return_inverse=True)
+        keys.append(key.reshape(-1))
+    n = len(hashes)
+    slots = pl.DataFrame(
+        {
+            "band": np.repeat(np.arange(b), n),
+            "key": np.concatenate(keys) if keys else np.array([], dtype=np.int64),
+            "position": np.tile(np.arange(n), b),
+        }
+    )
+    new_slots = slots.filter(pl.Series(np.tile(is_new, b)))
+    return (
+        new_slots.join(slots, on=["band", "key"], suffix="_earlier")
+        .filter(pl.col("position_earlier") < pl.col("position"))
+        .select(later="position", earlier="position_earlier")
+        .unique()
+    )
+
+
 def assign_duplicates(
     articles: pl.DataFrame,
     prior: pl.DataFrame,
@@ -99,31 +135,41 @@ def assign_duplicates(
 
     `prior` holds already curated articles (same columns as ORDER_COLUMNS plus
     article_id, content_sha256, minhash) that the new ones may duplicate.
+
+    What inserting the articles one by one in order into datasketch's `MinHashLSH`, each
+    queried first, gives (a test holds the two together): an exact copy of the body
+    points at the first article with it; otherwise, of the earlier articles sharing an
+    LSH band whose estimated Jaccard similarity reaches `threshold`, the first. Done as
+    array operations over the whole window, not one MinHash object and one index insert
+    per article: a partition's window holds `DEDUPE_DAYS` of earlier articles.
     """
     columns = ["article_id", *ORDER_COLUMNS, "content_sha256", "minhash"]
     pool = pl.concat([prior.select(columns), articles.select(columns)], how="vertical_relaxed")
     pool = pool.unique("article_id", keep="last", maintain_order=True).sort(list(ORDER_COLUMNS))
-    new_ids = set(articles["article_id"].to_list())
-
-    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-    minhashes: dict[str, MinHash] = {}
-    first_by_content: dict[str, str] = {}
-    rank: dict[str, int] = {}
+    ids = pool["article_id"].to_list()
+    is_new = pool["article_id"].is_in(articles["article_id"].implode()).to_numpy()
     found: dict[str, str] = {}
-    for position, row in enumerate(pool.iter_rows(named=True)):
-        article_id = row["article_id"]
-        rank[article_id] = position
-        mh = _minhash(row["minhash"])
-        if article_id in new_ids:
-            exact = first_by_content.get(row["content_sha256"])
-            near = [o for o in lsh.query(mh) if mh.jaccard(minhashes[o]) >= threshold]
-            if exact is not None:
-                found[article_id] = exact
-            elif near:
-                found[article_id] = min(near, key=rank.__getitem__)
-        first_by_content.setdefault(row["content_sha256"], article_id)
-        lsh.insert(article_id, mh)
-        minhashes[article_id] = mh
+    if pool.height:
+        hashes = np.asarray(pool["minhash"].to_list(), dtype=np.uint32).reshape(pool.height, -1)
+        if hashes.shape[1] != NUM_PERM:
+            raise ValueError(f"minhash signatures of {hashes.shape[1]} values, not {NUM_PERM}")
+        pairs = _candidates(hashes, is_new, threshold)
+        later = pairs["later"].to_numpy()
+        earlier = pairs["earlier"].to_numpy()
+        # `MinHash.jaccard`: equal values over all of them, as float64.
+        agree = np.count_nonzero(hashes[later] == hashes[earlier], axis=1)
+        near = pairs.filter(pl.Series(agree.astype(np.float64) / np.float64(NUM_PERM) >= threshold))
+        first_near = dict(near.group_by("later").agg(pl.col("earlier").min()).iter_rows())
+        first_copy = pool.with_row_index("position").select(
+            pl.col("position").min().over("content_sha256")
+        )
+        for position, copy_of in enumerate(first_copy.to_series().to_list()):
+            if not is_new[position]:
+                continue
+            if copy_of < position:
+                found[ids[position]] = ids[copy_of]
+            elif position in first_near:
+                found[ids[position]] = ids[first_near[position]]
     return articles.with_columns(
         pl.col("article_id")
         .replace_strict(found, default=None, return_dtype=pl.String)

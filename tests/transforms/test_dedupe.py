@@ -10,9 +10,10 @@ from datetime import date
 import numpy as np
 import polars as pl
 import pytest
-from datasketch import MinHash
+from datasketch import MinHash, MinHashLSH
 from datasketch.hashfunc import sha1_hash32
 
+from tests.conftest import SAMPLE_PAGE
 from transforms import dedupe
 from transforms.dedupe import NUM_PERM, assign_duplicates, signature
 
@@ -135,3 +136,58 @@ def test_shingle_hashes_are_datasketchs_sha1_hash32():
     shingles = [*dedupe._shingles(STORY + "ＡＢ股601328.SH、€5，😀𠀀"), b""]
     assert dedupe.sha1_hashes(shingles) == [sha1_hash32(s) for s in shingles]
     assert dedupe.sha1_hashes([]) == []
+
+
+def _reference(articles: pl.DataFrame, prior: pl.DataFrame, threshold: float) -> dict:
+    """The flags of datasketch's own index: each article queried, then inserted, in order."""
+    columns = ["article_id", *dedupe.ORDER_COLUMNS, "content_sha256", "minhash"]
+    pool = pl.concat([prior.select(columns), articles.select(columns)])
+    pool = pool.unique("article_id", keep="last", maintain_order=True)
+    pool = pool.sort(list(dedupe.ORDER_COLUMNS))
+    new_ids = set(articles["article_id"].to_list())
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    minhashes: dict[str, MinHash] = {}
+    first_by_content: dict[str, str] = {}
+    rank: dict[str, int] = {}
+    found: dict[str, str | None] = {}
+    for position, row in enumerate(pool.iter_rows(named=True)):
+        article_id = row["article_id"]
+        rank[article_id] = position
+        mh = dedupe._minhash(row["minhash"])
+        if article_id in new_ids:
+            exact = first_by_content.get(row["content_sha256"])
+            near = [o for o in lsh.query(mh) if mh.jaccard(minhashes[o]) >= threshold]
+            found[article_id] = exact or (min(near, key=rank.__getitem__) if near else None)
+        first_by_content.setdefault(row["content_sha256"], article_id)
+        lsh.insert(article_id, mh)
+        minhashes[article_id] = mh
+    return found
+
+
+@pytest.mark.parametrize("threshold", [0.5, dedupe.DEFAULT_THRESHOLD, 0.9])
+def test_the_flags_are_those_of_datasketchs_lsh_index(threshold: float) -> None:
+    """Copies edited more or less (around every threshold), republished on later days and by
+    other sources, exact copies, ids seen again: the same flags as datasketch's index."""
+    rng = random.Random(int(threshold * 100))
+    paragraphs = [
+        p for p in SAMPLE_PAGE.read_text(encoding="utf-8").split("\n") if len(p.strip()) > 60
+    ] + [STORY, OTHER]
+    rows = []
+    for n in range(160):
+        text = rng.choice(paragraphs)
+        chars = list(text)
+        for _ in range(rng.choice([0, 0, 1, 2, 4, 8, 16, 40])):
+            chars[rng.randrange(len(chars))] = rng.choice("的一是在不了有和人这中大为上个国")
+        day = date(2026, 6, rng.randint(10, 16))
+        rows.append(_row(f"id{n}", "".join(chars), day, rng.choice(["cbn", "wire"]), n))
+    prior = pl.DataFrame([r for r in rows if r["pub_date"] < date(2026, 6, 15)] + rows[:3])
+    new = pl.DataFrame([r for r in rows if r["pub_date"] >= date(2026, 6, 15)])
+    expected = _reference(new, prior, threshold)
+    flags = dict(
+        assign_duplicates(new, prior, threshold=threshold)
+        .select("article_id", "duplicate_of")
+        .iter_rows()
+    )
+    assert flags == expected
+    assert sum(v is not None for v in flags.values()) > len(flags) / 3  # copies were found
+    assert sum(v is None for v in flags.values()) > 3  # and originals kept
