@@ -59,7 +59,7 @@ class JiebaTagger:
                 tokenizer.load_userdict(str(self._user_dict))
             for word in self._extra_words:
                 tokenizer.add_word(word)
-            posseg = FastPOSTokenizer(tokenizer)
+            posseg = FastPOSTokenizer(tokenizer, refine=self._split_compounds)
             # The dictionary is final: routes come from a compiled copy of it.
             posseg.freeze()
             self._loaded = tokenizer, posseg
@@ -80,10 +80,15 @@ class JiebaTagger:
         both SIGHAN standards (PKU, MSR), and keyword counts, want 国有 企业. Names
         (nr, ns, nt ...) are never split.
         """
+        return self._load()[1].tag(text)
+
+    def _split_compounds(self, words: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """`tag`'s change to the words of a block of Han characters (the tagger keeps the
+        result with the block, so a block seen before costs nothing more)."""
         tokenizer, posseg = self._load()
-        out: list[tuple[str, str]] = []
         freq = tokenizer.FREQ
-        for word, flag in posseg.tag(text):
+        out: list[tuple[str, str]] = []
+        for word, flag in words:
             if (
                 len(word) == 4
                 and flag in SPLIT_COMPOUND_TAGS

@@ -191,3 +191,25 @@ def test_a_block_seen_before_is_tagged_from_memory(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr("flows.io.posseg.CompiledRoute.lengths", no_search)
     assert fast.tag(text) == first
+
+
+def test_a_refinement_changes_each_han_block_once() -> None:
+    """`refine` sees the words of each block (a run of Han characters, Latin letters and
+    digits; never the punctuation between blocks), and a remembered block comes back
+    refined, unasked."""
+    seen: list[str] = []
+
+    def merge_pairs(words: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        seen.append("".join(w for w, _ in words))
+        return [("".join(w for w, _ in words), "block")]
+
+    text = "中国人民银行今日开展1000亿元逆回购操作，中国人民银行表示。"
+    fast = FastPOSTokenizer(jieba.Tokenizer(), refine=merge_pairs)
+    fast.freeze()
+    tagged = fast.tag(text)
+    assert "".join(w for w, _ in tagged) == text
+    first = "中国人民银行今日开展1000亿元逆回购操作"
+    assert tagged == [(first, "block"), ("，", "x"), ("中国人民银行表示", "block"), ("。", "x")]
+    assert seen == [first, "中国人民银行表示"]
+    assert fast.tag(text) == tagged
+    assert len(seen) == 2
