@@ -20,7 +20,7 @@ from typing import Any
 
 import polars as pl
 
-from flows.io import parquet
+from flows.io import doc_freq_window, parquet
 from flows.io.raw import Rejected, read_failed, read_raw_file
 from flows.io.state import (
     UNKNOWN,
@@ -38,7 +38,7 @@ from schemas.tables import DocFreq, Quarantine
 from schemas.validation import analysed_failures, validate_tables
 from transforms.dedupe import ORDER_COLUMNS, assign_duplicates
 from transforms.documents import WHOLE, RawDocument, Share, document_articles
-from transforms.keywords import DOC_FREQ_DTYPES, corpus_counts, document_frequencies
+from transforms.keywords import document_frequencies
 from transforms.tables import (
     ARTICLE_TABLES,
     QUARANTINE_DTYPES,
@@ -48,7 +48,7 @@ from transforms.tables import (
 )
 
 QUARANTINE_TABLE = "quarantine"
-DOC_FREQ_TABLE = "doc_freq"
+DOC_FREQ_TABLE = doc_freq_window.TABLE
 # How far back a near-duplicate's original is looked for.
 DEDUPE_DAYS = 30
 # How far back keyword document frequencies are counted; only earlier dates count, so a
@@ -257,18 +257,12 @@ def curate_partition(
     )
 
 
-def _earlier_doc_freq(curated_root: Location, pub_date: date) -> dict[str, Any]:
+def _earlier_doc_freq(curated_root: Location, pub_date: date, run_id: str) -> dict[str, Any]:
     """`corpus_df` and `corpus_docs` for `finish_tables`: the document frequencies of the
-    DOC_FREQ_DAYS before `pub_date`."""
-    earlier = parquet.read_window(
-        curated_root,
-        DOC_FREQ_TABLE,
-        list(DOC_FREQ_DTYPES),
-        start=pub_date - timedelta(days=DOC_FREQ_DAYS),
-        end=pub_date - timedelta(days=1),
-    )
-    corpus_df, corpus_docs = corpus_counts(
-        earlier if earlier is not None else pl.DataFrame(schema=DOC_FREQ_DTYPES)
+    DOC_FREQ_DAYS before `pub_date`, from the run's running window."""
+    window = doc_freq_window.for_run(curated_root, run_id)
+    corpus_df, corpus_docs = window.counts(
+        pub_date - timedelta(days=DOC_FREQ_DAYS), pub_date - timedelta(days=1)
     )
     return {"corpus_df": corpus_df, "corpus_docs": corpus_docs}
 
@@ -324,9 +318,9 @@ def finish_partition(
             analysed.append(file_frames)
             prechecked.update(analysis.failures)
 
-    # The windows of earlier partitions are read only for the step that needs them, and
-    # let go right after it: in a long backfill they are the largest frames of the finish.
-    built = finish_tables(analysed, nlp=nlp, **_earlier_doc_freq(curated_root, pub_date))
+    # The earlier articles are read only for the step that needs them, and let go right
+    # after it; the keyword window's sums run on from partition to partition of the run.
+    built = finish_tables(analysed, nlp=nlp, **_earlier_doc_freq(curated_root, pub_date, run_id))
     analysed.clear()  # the curated tables share its columns; its term counts can go
     articles = built["articles"]
     built["articles"] = assign_duplicates(
@@ -393,6 +387,7 @@ def finish_partition(
         targets[t]: frames[t] for t in CURATED_TABLES
     }
     contents[state_file(curated_root, source, pub_date)] = state.to_json()
+    doc_freq_window.replaced(curated_root, [targets[DOC_FREQ_TABLE]])
     parquet.commit(curated_root, contents)
     report.seconds = time.perf_counter() - started
     return report
@@ -403,6 +398,7 @@ def remove_partition(curated_root: Location, source: str, pub_date: date) -> Non
     targets = parquet.partition_files(curated_root, CURATED_TABLES, source, pub_date)
     contents: dict[Location, pl.DataFrame | bytes | None] = dict.fromkeys(targets.values())
     contents[state_file(curated_root, source, pub_date)] = None
+    doc_freq_window.replaced(curated_root, [targets[DOC_FREQ_TABLE]])
     parquet.commit(curated_root, contents)
 
 

@@ -381,6 +381,28 @@ def existing_partitions(curated: Location, tables: Iterable[str]) -> set[tuple[s
     return found
 
 
+def table_files(curated: Location, table: str) -> dict[Location, tuple[int, int]]:
+    """Every partition file of `table` with its size and modification time (ns): one
+    listing, which on an object store carries both."""
+    folder = curated / table
+    if isinstance(folder, ObjectPath):
+        return {
+            folder / rel: (stat.st_size, stat.st_mtime_ns)
+            for rel, stat in folder.files().items()
+            if rel.startswith(f"{PARTITION_COLUMN}=")
+            and rel.count("/") == 1
+            and rel.endswith(".parquet")
+        }
+    found: dict[Location, tuple[int, int]] = {}
+    for path in folder.glob(f"{PARTITION_COLUMN}=*/*.parquet"):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue
+        found[path] = (stat.st_size, stat.st_mtime_ns)
+    return found
+
+
 def read_window(
     curated: Location,
     table: str,
