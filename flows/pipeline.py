@@ -54,7 +54,7 @@ from flows.partition import (
     remove_partition,
     write_undated_quarantine,
 )
-from flows.plan import Plan, Planned, file_shares, part_bytes, stale_reason
+from flows.plan import Plan, Planned, analysis_batches, part_bytes, stale_reason
 from flows.progress import RunProgress
 from flows.runners import Scale, shared_api, task_runner
 from flows.settings import backoff
@@ -305,35 +305,34 @@ def curate_partition_task(
     )
 
 
-@_task("analyse-file")
-def analyse_file_task(
+@_task("analyse-files")
+def analyse_files_task(
     raw_root: str,
     curated_root: str,
     source: str,
     pub_date: date,
-    rel_path: str,
-    index: int,
+    files: list[tuple[str, int, int, int]],
     run_id: str,
     max_file_bytes: int,
-    part: int = 0,
-    parts: int = 1,
-) -> FileAnalysis:
-    """One raw file, or part `part` of `parts` of one, in a worker: its frames go to
-    scratch Parquet, a summary comes back."""
-    scratch = parquet.scratch_dir(
-        store.location(curated_root), run_id, source, pub_date, index, part
-    )
-    return analyse_file(
-        store.location(raw_root),
-        source,
-        pub_date,
-        rel_path,
-        run_id=run_id,
-        nlp=load_models(),
-        max_file_bytes=max_file_bytes,
-        scratch=scratch,
-        share=Share(part, parts),
-    )
+) -> list[FileAnalysis]:
+    """Some raw files of one partition, or parts of one (`files`: path, index in the
+    partition, part, parts), in a worker, one after the other: their frames go to scratch
+    Parquet, a summary of each comes back."""
+    curated = store.location(curated_root)
+    return [
+        analyse_file(
+            store.location(raw_root),
+            source,
+            pub_date,
+            rel_path,
+            run_id=run_id,
+            nlp=load_models(),
+            max_file_bytes=max_file_bytes,
+            scratch=parquet.scratch_dir(curated, run_id, source, pub_date, index, part),
+            share=Share(part, parts),
+        )
+        for rel_path, index, part, parts in files
+    ]
 
 
 @_task("finish-partition")
@@ -493,44 +492,53 @@ def _curate_planned(plan: Plan, summary: RunSummary, job: Job, versions: Version
             _record(summary, item, state)
 
 
-def _await_analyses(futures: Sequence[PrefectFuture[FileAnalysis]]) -> list[State]:
-    """Wait for one partition's files; the states of those that failed."""
+def _await_analyses(futures: Sequence[PrefectFuture[list[FileAnalysis]]]) -> list[State]:
+    """Wait for one partition's tasks; the states of those that failed."""
     for future in futures:
         future.wait()
     return [future.state for future in futures if not future.state.is_completed()]
 
 
+# One partition's analysis tasks, and where each share of each of its files comes back:
+# (task, position in its result) per share, per file.
+Submitted = tuple[
+    list[PrefectFuture[list[FileAnalysis]]],
+    list[list[tuple[PrefectFuture[list[FileAnalysis]], int]]],
+]
+
+
 def _submit_analyses(
     runner: TaskRunner[Any],
-    analyse: Task[..., FileAnalysis],
+    analyse: Task[..., list[FileAnalysis]],
     item: Planned,
     job: Job,
     run_id: str,
     max_part_bytes: int,
-) -> list[list[PrefectFuture[FileAnalysis]]]:
-    """One partition's files, each in its parts, to the workers; futures per file."""
+) -> Submitted:
+    """One partition's files to the workers: large ones in parts, small ones together."""
     partition = item.partition
-    return [
-        [
-            runner.submit(
-                analyse,
-                parameters={
-                    "raw_root": job.raw_root,
-                    "curated_root": job.curated_root,
-                    "source": partition.source,
-                    "pub_date": partition.pub_date,
-                    "rel_path": rel_path,
-                    "index": index,
-                    "run_id": run_id,
-                    "max_file_bytes": job.max_file_bytes,
-                    "part": share.part,
-                    "parts": share.parts,
-                },
-            )
-            for share in file_shares(rel_path, item.stamps.get(rel_path), max_part_bytes)
-        ]
-        for index, rel_path in enumerate(partition.files)
+    tasks: list[PrefectFuture[list[FileAnalysis]]] = []
+    by_file: list[list[tuple[PrefectFuture[list[FileAnalysis]], int]]] = [
+        [] for _ in partition.files
     ]
+    for batch in analysis_batches(partition.files, item.stamps, max_part_bytes):
+        files = [(partition.files[index], index, share.part, share.parts) for index, share in batch]
+        future = runner.submit(
+            analyse,
+            parameters={
+                "raw_root": job.raw_root,
+                "curated_root": job.curated_root,
+                "source": partition.source,
+                "pub_date": partition.pub_date,
+                "files": files,
+                "run_id": run_id,
+                "max_file_bytes": job.max_file_bytes,
+            },
+        )
+        tasks.append(future)
+        for position, (index, _) in enumerate(batch):
+            by_file[index].append((future, position))
+    return tasks, by_file
 
 
 def _curate_in_workers(plan: Plan, summary: RunSummary, job: Job, versions: Versions) -> None:
@@ -538,7 +546,7 @@ def _curate_in_workers(plan: Plan, summary: RunSummary, job: Job, versions: Vers
     JSONL file in parts; partitions are then finished here one by one, in plan order, as
     their files come back."""
     logger = get_run_logger()
-    analyse = job.retrying(analyse_file_task)
+    analyse = job.retrying(analyse_files_task)
     finish = job.retrying(finish_partition_task)
     todo = plan.todo
     logger.info("analysing %d partitions on %s", len(todo), job.scale.describe())
@@ -553,16 +561,20 @@ def _curate_in_workers(plan: Plan, summary: RunSummary, job: Job, versions: Vers
             _submit_analyses(runner, analyse, item, job, summary.run_id, max_part) for item in todo
         ]
         try:
-            for item, by_file in zip(todo, submitted, strict=True):
+            for item, (tasks, by_file) in zip(todo, submitted, strict=True):
                 part = item.partition
                 started = datetime.now(UTC)
-                bad = _await_analyses([future for shares in by_file for future in shares])
+                bad = _await_analyses(tasks)
                 if bad:
                     _fail_partition(summary, item, str(bad[0].message))
                     bar.advance(f"{part.source}/{part.pub_date}")
                     continue
                 analyses = [
-                    merge_parts([future.result() for future in shares], part.source, part.pub_date)
+                    merge_parts(
+                        [future.result()[position] for future, position in shares],
+                        part.source,
+                        part.pub_date,
+                    )
                     for shares in by_file
                 ]
                 state = finish(

@@ -147,7 +147,7 @@ def test_no_task_or_flow_persists_its_result() -> None:
         "list-raw",
         "plan",
         "curate-partition",
-        "analyse-file",
+        "analyse-files",
         "finish-partition",
     }
     assert [f.name for f in found if f.persist_result is not False] == []

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from flows.io.state import UNKNOWN, FileStamp, PartitionState, Versions, stamp_files
-from flows.plan import PART_BYTES, TASKS_PER_WORKER, file_shares, part_bytes, stale_reason
+from flows.plan import (
+    PART_BYTES,
+    TASKS_PER_WORKER,
+    analysis_batches,
+    file_shares,
+    part_bytes,
+    stale_reason,
+)
 from transforms.documents import Share
 
 NOW = Versions("0.1.0+abc", "dict1")
@@ -114,3 +121,36 @@ def test_files_are_split_only_as_far_as_the_workers_need() -> None:
     assert part_bytes(365 * 5 * mib, 2) > 64 * mib
     # Small runs: parts never below PART_BYTES, each costs a task of its own.
     assert part_bytes(100 * 1024, 8) == part_bytes(0, 0) == PART_BYTES
+
+
+def _sized(sizes: dict[str, int]) -> dict[str, FileStamp]:
+    return {name: FileStamp("ab" * 32, size, 1) for name, size in sizes.items()}
+
+
+def test_small_files_of_a_partition_share_a_task_and_large_ones_go_in_parts() -> None:
+    sizes = {"a.jsonl": 300, "b.jsonl": 500, "c.txt": 400, "d.jsonl": 2500, "e.jsonl": 100}
+    files = [f"wire/2026-06-15/{name}" for name in sizes]
+    stamps = _sized({f"wire/2026-06-15/{name}": size for name, size in sizes.items()})
+    batches = analysis_batches(files, stamps, 1000)
+    assert batches == [
+        [(0, Share()), (1, Share())],  # 800 bytes
+        [(2, Share())],  # 1200 would be too many
+        [(3, Share(0, 3))],
+        [(3, Share(1, 3))],
+        [(3, Share(2, 3))],
+        [(4, Share())],
+    ]
+    # Every share of every file goes to exactly one task, in order.
+    flat = [pair for batch in batches for pair in batch]
+    assert [index for index, _ in flat] == [0, 1, 2, 3, 3, 3, 4]
+
+
+def test_a_file_of_unknown_size_gets_a_task_of_its_own() -> None:
+    files = ["wire/2026-06-15/a.jsonl", "wire/2026-06-15/b.jsonl", "wire/2026-06-15/c.jsonl"]
+    stamps = {files[0]: FileStamp("ab" * 32, 10, 1), files[1]: UNKNOWN}
+    assert analysis_batches(files, stamps, 1000) == [
+        [(0, Share())],
+        [(1, Share())],
+        [(2, Share())],
+    ]
+    assert analysis_batches([], {}, 1000) == []
