@@ -592,6 +592,10 @@ def _curate_in_workers(plan: Plan, summary: RunSummary, job: Job, versions: Vers
                 bar.advance(f"{part.source}/{part.pub_date}")
                 # The report's seconds: analysis overlapped; count from when it was awaited.
                 _record(summary, item, state, since=started)
+                # Gone now, while the workers are busy, rather than all after the last one.
+                parquet.remove_scratch(
+                    store.location(job.curated_root), summary.run_id, (part.source, part.pub_date)
+                )
         finally:
             parquet.remove_scratch(store.location(job.curated_root), summary.run_id)
 

@@ -455,8 +455,14 @@ def read_scratch(folder: Location) -> dict[str, pl.DataFrame]:
     return {path.stem: read_file(path) for path in paths}
 
 
-def remove_scratch(curated: Location, run_id: str) -> None:
-    store.remove_tree(curated / STAGING_DIR / f"analysis-{run_id}", ignore_errors=True)
+def remove_scratch(
+    curated: Location, run_id: str, partition: tuple[str, date] | None = None
+) -> None:
+    """A run's scratch frames, or only one partition's (`partition`: source, date)."""
+    folder = curated / STAGING_DIR / f"analysis-{run_id}"
+    if partition is not None:
+        folder = folder / partition[0] / partition[1].isoformat()
+    store.remove_tree(folder, ignore_errors=True)
 
 
 def run_file(curated: Location, run_id: str, run_date: date) -> Location:
