@@ -695,3 +695,18 @@ def test_a_new_layout_makes_every_partition_stale(monkeypatch: pytest.MonkeyPatc
         state.current_versions.cache_clear()
     assert after.pipeline != before.pipeline
     assert after.dictionaries == before.dictionaries
+
+
+def test_one_partitions_scratch_goes_and_the_rest_of_the_run_stays(tmp_path: Path) -> None:
+    frames = {"articles": articles(JUNE_15, HEADLINES[:2])}
+    kept = parquet.scratch_dir(tmp_path, "run-1", "cbn", JUNE_15, 0)
+    gone = parquet.scratch_dir(tmp_path, "run-1", "cbn", JUNE_16, 0)
+    other_source = parquet.scratch_dir(tmp_path, "run-1", "wire", JUNE_16, 0)
+    for folder in (kept, gone, other_source):
+        parquet.write_scratch(frames, folder)
+    parquet.remove_scratch(tmp_path, "run-1", ("cbn", JUNE_16))
+    assert not gone.exists()
+    assert parquet.read_scratch(kept)["articles"].equals(frames["articles"])
+    assert (other_source / "articles.parquet").is_file()
+    parquet.remove_scratch(tmp_path, "run-1")
+    assert not kept.parent.parent.parent.exists()
