@@ -54,7 +54,7 @@ from flows.partition import (
     remove_partition,
     write_undated_quarantine,
 )
-from flows.plan import Plan, Planned, analysis_batches, part_bytes, stale_reason
+from flows.plan import Batch, Plan, Planned, analysis_batches, part_bytes, stale_reason
 from flows.progress import RunProgress
 from flows.runners import Scale, shared_api, task_runner
 from flows.settings import backoff
@@ -318,15 +318,15 @@ def analyse_files_task(
     """Some raw files of one partition, or parts of one (`files`: path, index in the
     partition, part, parts), in a worker, one after the other: their frames go to scratch
     Parquet, a summary of each comes back."""
-    curated = store.location(curated_root)
+    raw, curated, nlp = store.location(raw_root), store.location(curated_root), load_models()
     return [
         analyse_file(
-            store.location(raw_root),
+            raw,
             source,
             pub_date,
             rel_path,
             run_id=run_id,
-            nlp=load_models(),
+            nlp=nlp,
             max_file_bytes=max_file_bytes,
             scratch=parquet.scratch_dir(curated, run_id, source, pub_date, index, part),
             share=Share(part, parts),
@@ -499,12 +499,8 @@ def _await_analyses(futures: Sequence[PrefectFuture[list[FileAnalysis]]]) -> lis
     return [future.state for future in futures if not future.state.is_completed()]
 
 
-# One partition's analysis tasks, and where each share of each of its files comes back:
-# (task, position in its result) per share, per file.
-Submitted = tuple[
-    list[PrefectFuture[list[FileAnalysis]]],
-    list[list[tuple[PrefectFuture[list[FileAnalysis]], int]]],
-]
+# One partition's analysis tasks, each with the (index of the file, share) pairs it holds.
+Submitted = list[tuple[PrefectFuture[list[FileAnalysis]], Batch]]
 
 
 def _submit_analyses(
@@ -517,28 +513,37 @@ def _submit_analyses(
 ) -> Submitted:
     """One partition's files to the workers: large ones in parts, small ones together."""
     partition = item.partition
-    tasks: list[PrefectFuture[list[FileAnalysis]]] = []
-    by_file: list[list[tuple[PrefectFuture[list[FileAnalysis]], int]]] = [
-        [] for _ in partition.files
-    ]
-    for batch in analysis_batches(partition.files, item.stamps, max_part_bytes):
-        files = [(partition.files[index], index, share.part, share.parts) for index, share in batch]
-        future = runner.submit(
-            analyse,
-            parameters={
-                "raw_root": job.raw_root,
-                "curated_root": job.curated_root,
-                "source": partition.source,
-                "pub_date": partition.pub_date,
-                "files": files,
-                "run_id": run_id,
-                "max_file_bytes": job.max_file_bytes,
-            },
+    return [
+        (
+            runner.submit(
+                analyse,
+                parameters={
+                    "raw_root": job.raw_root,
+                    "curated_root": job.curated_root,
+                    "source": partition.source,
+                    "pub_date": partition.pub_date,
+                    "files": [
+                        (partition.files[index], index, share.part, share.parts)
+                        for index, share in batch
+                    ],
+                    "run_id": run_id,
+                    "max_file_bytes": job.max_file_bytes,
+                },
+            ),
+            batch,
         )
-        tasks.append(future)
-        for position, (index, _) in enumerate(batch):
-            by_file[index].append((future, position))
-    return tasks, by_file
+        for batch in analysis_batches(partition.files, item.stamps, max_part_bytes)
+    ]
+
+
+def _file_analyses(submitted: Submitted, partition: Partition) -> list[FileAnalysis]:
+    """Each file's analysis, its parts merged: batches come in file order and a file's
+    parts in part order, so each file's results are gathered in order."""
+    shares: list[list[FileAnalysis]] = [[] for _ in partition.files]
+    for future, batch in submitted:
+        for (index, _), analysis in zip(batch, future.result(), strict=True):
+            shares[index].append(analysis)
+    return [merge_parts(parts, partition.source, partition.pub_date) for parts in shares]
 
 
 def _curate_in_workers(plan: Plan, summary: RunSummary, job: Job, versions: Versions) -> None:
@@ -561,22 +566,15 @@ def _curate_in_workers(plan: Plan, summary: RunSummary, job: Job, versions: Vers
             _submit_analyses(runner, analyse, item, job, summary.run_id, max_part) for item in todo
         ]
         try:
-            for item, (tasks, by_file) in zip(todo, submitted, strict=True):
+            for item, tasks in zip(todo, submitted, strict=True):
                 part = item.partition
                 started = datetime.now(UTC)
-                bad = _await_analyses(tasks)
+                bad = _await_analyses([future for future, _ in tasks])
                 if bad:
                     _fail_partition(summary, item, str(bad[0].message))
                     bar.advance(f"{part.source}/{part.pub_date}")
                     continue
-                analyses = [
-                    merge_parts(
-                        [future.result()[position] for future, position in shares],
-                        part.source,
-                        part.pub_date,
-                    )
-                    for shares in by_file
-                ]
+                analyses = _file_analyses(tasks, part)
                 state = finish(
                     job.curated_root,
                     part.source,

@@ -110,15 +110,15 @@ def analysis_batches(
         stamp = stamps.get(rel_path)
         shares = file_shares(rel_path, stamp, max_bytes)
         weight = stamp.size if stamp is not None and stamp.size >= 0 else max_bytes
-        if len(shares) > 1 or (current and size + weight > max_bytes):
-            if current:
-                batches.append(current)
+        split = len(shares) > 1
+        if current and (split or size + weight > max_bytes):
+            batches.append(current)
             current, size = [], 0
-        if len(shares) > 1:
+        if split:
             batches.extend([(index, share)] for share in shares)
-            continue
-        current.append((index, shares[0]))
-        size += weight
+        else:
+            current.append((index, shares[0]))
+            size += weight
     if current:
         batches.append(current)
     return batches
