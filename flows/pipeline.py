@@ -58,6 +58,7 @@ from flows.plan import Batch, Plan, Planned, analysis_batches, part_bytes, stale
 from flows.progress import RunProgress
 from flows.runners import Scale, shared_api, task_runner
 from flows.settings import backoff
+from flows.submit_context import one_serialized_context
 from schemas.tables import Runs
 from transforms.documents import Share
 
@@ -562,9 +563,11 @@ def _curate_in_workers(plan: Plan, summary: RunSummary, job: Job, versions: Vers
     ):
         total = sum(max(stamp.size, 0) for item in todo for stamp in item.stamps.values())
         max_part = part_bytes(total, job.scale.workers)
-        submitted = [
-            _submit_analyses(runner, analyse, item, job, summary.run_id, max_part) for item in todo
-        ]
+        with one_serialized_context():
+            submitted = [
+                _submit_analyses(runner, analyse, item, job, summary.run_id, max_part)
+                for item in todo
+            ]
         try:
             for item, tasks in zip(todo, submitted, strict=True):
                 part = item.partition
