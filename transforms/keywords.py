@@ -8,7 +8,7 @@ re-running jieba's own extractors, which would segment the text a second time.
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -162,33 +162,61 @@ def tfidf_from_counts(
 
 @dataclass(frozen=True)
 class Cooccurrence:
-    """One article's TextRank graph: its candidate words in sorted order, and each edge
-    (a, b) between word numbers, numbered a * len(vocabulary) + b, with its weight."""
+    """One article's TextRank graph: its candidate words in sorted order, and its edges
+    (a, b) between word numbers, each numbered a * len(vocabulary) + b, in ascending
+    order (`keys`), with their weights."""
 
     vocabulary: list[str]
-    edges: Counter[int]
+    keys: np.ndarray
+    weights: np.ndarray
+
+    @property
+    def edges(self) -> Counter[int]:
+        """{edge number: weight}."""
+        return Counter(dict(zip(self.keys.tolist(), self.weights.tolist(), strict=True)))
+
+    @classmethod
+    def of(cls, vocabulary: list[str], edges: Mapping[int, int]) -> Cooccurrence:
+        keys = np.array(sorted(edges), dtype=np.int64)
+        return cls(vocabulary, keys, np.array([edges[k] for k in keys.tolist()], np.int64))
+
+
+_NO_EDGES = np.zeros(0, np.int64)
 
 
 def cooccurrence(
     tokens: Iterable[Token], *, stopwords: frozenset[str], window: int = TEXTRANK_WINDOW
 ) -> Cooccurrence:
-    """Edges between candidate words within `window` of each other, sentence by sentence."""
-    by_sentence: defaultdict[int, list[str]] = defaultdict(list)
+    """Edges between candidate words within `window` of each other, sentence by sentence.
+
+    Counted as arrays: the candidates of the article in sentence order, each paired with
+    the one k places on for k below `window`, where both lie in one sentence; a Counter
+    updated pair by pair took as long as ranking the graph.
+    """
+    words: list[str] = []
+    sentence: list[int] = []
     for tok in tokens:
-        if is_candidate_word(tok.token, tok.pos, TEXTRANK_POS, stopwords):
-            by_sentence[tok.sentence_idx].append(tok.token)
-    vocabulary = sorted({word for words in by_sentence.values() for word in words})
+        word = tok.token
+        if is_candidate_word(word, tok.pos, TEXTRANK_POS, stopwords):
+            words.append(word)
+            sentence.append(tok.sentence_idx)
+    vocabulary = sorted(set(words))
+    if len(vocabulary) < 2:
+        return Cooccurrence(vocabulary, _NO_EDGES, _NO_EDGES)
     ids = {word: i for i, word in enumerate(vocabulary)}
     size = len(vocabulary)
-    # An edge (a, b) is the number a * size + b: numbers sort as the word pairs do.
-    edges: Counter[int] = Counter()
-    for words in by_sentence.values():
-        seq = [ids[word] for word in words]
-        for i, word_id in enumerate(seq):
-            for other in seq[i + 1 : i + window]:
-                if other != word_id:
-                    edges[word_id * size + other] += 1
-    return Cooccurrence(vocabulary, edges)
+    sentences = np.array(sentence, np.int64)
+    # Each sentence's candidates together, in text order within it.
+    order = np.argsort(sentences, kind="stable")
+    seq = np.array([ids[word] for word in words], np.int64)[order]
+    sentences = sentences[order]
+    pairs = []
+    for k in range(1, min(window, len(seq))):
+        first, second = seq[:-k], seq[k:]
+        keep = (sentences[:-k] == sentences[k:]) & (first != second)
+        pairs.append(first[keep] * size + second[keep])
+    keys, weights = np.unique(np.concatenate(pairs), return_counts=True)
+    return Cooccurrence(vocabulary, keys.astype(np.int64), weights.astype(np.int64))
 
 
 def textrank_keywords(
@@ -205,8 +233,8 @@ def textrank_keywords(
 
 def textrank_many(graphs: Sequence[Cooccurrence], top_k: int = 10) -> list[list[Keyword]]:
     """`textrank_keywords` of each graph's article, the graphs ranked together."""
-    scores = iter(_rank_many([g for g in graphs if g.edges]))
-    return [_ranked(next(scores), "textrank", top_k) if g.edges else [] for g in graphs]
+    scores = iter(_rank_many([g for g in graphs if len(g.keys)]))
+    return [_ranked(next(scores), "textrank", top_k) if len(g.keys) else [] for g in graphs]
 
 
 DAMPING = 0.85
@@ -219,8 +247,8 @@ def textrank_scores(edges: Mapping[tuple[str, str], int]) -> dict[str, float]:
     vocabulary = sorted({word for pair in edges for word in pair})
     ids = {word: i for i, word in enumerate(vocabulary)}
     size = len(vocabulary)
-    numbered = Counter({ids[a] * size + ids[b]: w for (a, b), w in edges.items()})
-    return _rank_many([Cooccurrence(vocabulary, numbered)])[0] if edges else {}
+    numbered = {ids[a] * size + ids[b]: w for (a, b), w in edges.items()}
+    return _rank_many([Cooccurrence.of(vocabulary, numbered)])[0] if edges else {}
 
 
 # A neighbour column is summed with numpy while at least this many nodes of a level
@@ -298,11 +326,8 @@ def _rank_many(graphs: Sequence[Cooccurrence]) -> list[dict[str, float]]:
     # Edges in sorted order, numbered across graphs; jieba adds each edge to both ends.
     ends = []
     for graph, offset in zip(graphs, offsets[:-1].tolist(), strict=True):
-        keys = np.fromiter(graph.edges.keys(), dtype=np.int64, count=len(graph.edges))
-        weights = np.fromiter(graph.edges.values(), dtype=np.float64, count=len(keys))
-        order = np.argsort(keys)
-        first, second = np.divmod(keys[order], len(graph.vocabulary))
-        ends.append((first + offset, second + offset, weights[order]))
+        first, second = np.divmod(graph.keys, len(graph.vocabulary))
+        ends.append((first + offset, second + offset, graph.weights.astype(np.float64)))
     first = np.concatenate([e[0] for e in ends])
     second = np.concatenate([e[1] for e in ends])
     weights = np.concatenate([e[2] for e in ends])

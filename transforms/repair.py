@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from functools import lru_cache
 
 LOST = "\ufffd"
 TEXT_QUALITIES = ("clean", "repaired", "suspect")
@@ -59,11 +60,25 @@ def realign_gb18030(data: bytes, common: Collection[str]) -> tuple[str, int]:
     return "".join(out), repairs
 
 
+_NOT_HAN = re.compile("[^\u4e00-\u9fff\u3400-\u4dbf]+")
+
+
+@lru_cache(maxsize=4)
+def _deleting(common: frozenset[str]) -> dict[int, None]:
+    """A `str.translate` table that deletes the common characters."""
+    return dict.fromkeys(ord(ch) for ch in common if len(ch) == 1)
+
+
 def text_quality(text: str, common: Collection[str]) -> str:
     """clean, repaired (lost characters marked U+FFFD), or suspect (reads as mojibake)."""
-    han = _HAN.findall(text)
+    # The Han characters, and those of them not common, counted by string operations
+    # rather than one Python step per character (half the time on news text).
+    han = _NOT_HAN.sub("", text)
     if len(han) >= _MIN_HAN_FOR_VERDICT:
-        uncommon = sum(1 for ch in han if ch not in common)
+        if isinstance(common, frozenset):
+            uncommon = len(han.translate(_deleting(common)))
+        else:
+            uncommon = sum(1 for ch in han if ch not in common)
         if uncommon / len(han) > SUSPECT_RATIO:
             return "suspect"
     return "repaired" if LOST in text else "clean"

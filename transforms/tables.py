@@ -337,7 +337,7 @@ def analyse_articles(
             terms["count"].append(count)
         graph = cooccurrence(tokens, stopwords=nlp.stopwords)
         graphs.append((art, graph))
-        edges += len(graph.edges)
+        edges += len(graph.keys)
         # Ranked many at a time (faster), in bounded memory.
         if edges >= TEXTRANK_BATCH_EDGES or i == len(articles) - 1:
             ranked = textrank_many([g for _, g in graphs])

@@ -37,6 +37,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Final
@@ -60,6 +61,10 @@ COMPRESSION: Final[ParquetCompression] = "zstd"
 COMPRESSION_LEVEL: Final = 3
 # A Bloom filter answers "is this value in the row group?" wrongly this often.
 BLOOM_FPP = 0.01
+# Files of one commit staged at once: sorting, encoding and compressing, fsync and object
+# store PUTs all run outside Python's lock, so a partition's tables are written side by
+# side instead of one after another.
+STAGING_WRITERS = 4
 
 
 @dataclass(frozen=True)
@@ -334,6 +339,14 @@ def _write_journal(journal_dir: Location, token: str, journal: Mapping[str, list
     return done
 
 
+def _stage(item: tuple[Location, pl.DataFrame | bytes, str]) -> None:
+    staged, frame, table = item
+    if isinstance(frame, bytes):
+        write_bytes(frame, staged)
+    else:
+        write_frame(frame, staged, layout_of(table))
+
+
 def commit(curated: Location, files: Mapping[Location, pl.DataFrame | bytes | None]) -> None:
     """Replace each final file with its frame (or bytes: a state record), or delete it where
     the content is None or empty; all files change together or not at all."""
@@ -341,17 +354,19 @@ def commit(curated: Location, files: Mapping[Location, pl.DataFrame | bytes | No
     stage = curated / STAGING_DIR / token
     moves: list[list[str]] = []
     deletes: list[str] = []
+    staging: list[tuple[Location, pl.DataFrame | bytes, str]] = []
     for final, frame in sorted(files.items()):
         final_rel = store.relative(final, curated)
         if frame is None or len(frame) == 0:
             deletes.append(final_rel)
             continue
         staged = stage / final_rel
-        if isinstance(frame, bytes):
-            write_bytes(frame, staged)
-        else:
-            write_frame(frame, staged, layout_of(final_rel.split("/", 1)[0]))
+        staging.append((staged, frame, final_rel.split("/", 1)[0]))
         moves.append([store.relative(staged, curated), final_rel])
+    if staging:
+        with ThreadPoolExecutor(min(STAGING_WRITERS, len(staging))) as writers:
+            # Every file staged, or the first error raised (the swap never starts).
+            list(writers.map(_stage, staging))
     journal: dict[str, list] = {"moves": moves, "deletes": deletes}
     done = _write_journal(curated / JOURNAL_DIR, token, journal)
     _apply(curated, journal)

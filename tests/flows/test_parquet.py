@@ -401,6 +401,28 @@ def test_crash_before_the_journal_leaves_old_data_and_orphan_staging(
         assert read_file(path)["headline"].to_list() == [f"旧版{t}"]
 
 
+def test_a_file_that_fails_to_stage_stops_the_commit_before_the_journal(
+    curated: Path, three_tables: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files are staged side by side: one that cannot be written fails the commit with
+    its own error, after the others have been written, and nothing is swapped."""
+    real = parquet.write_frame
+
+    def write(frame: pl.DataFrame, path: Path, *args: object) -> None:
+        if path.parent.parent.name == "b":  # <table>/pub_date=<day>/<source>.parquet
+            raise OSError("disk full")
+        real(frame, path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parquet, "write_frame", write)
+    with pytest.raises(OSError, match="disk full"):
+        commit(curated, {p: articles(JUNE_15, ["不应出现的新版"]) for p in three_tables.values()})
+    assert not list((curated / JOURNAL_DIR).glob("*.json"))
+    assert len(list((curated / STAGING_DIR).rglob("*.parquet"))) == 2
+    recover(curated)
+    for t, path in three_tables.items():
+        assert read_file(path)["headline"].to_list() == [f"旧版{t}"]
+
+
 def test_orphan_staging_without_journal_is_removed(
     curated: Path, three_tables: dict[str, Path]
 ) -> None:

@@ -332,3 +332,49 @@ def test_many_graphs_ranked_together_get_jiebas_floats_each() -> None:
             assert [k.keyword for k in keywords] == sorted(
                 expected, key=lambda w: (-expected[w], w)
             )
+
+
+def _pairwise_edges(tokens: list[Token], window: int) -> dict[tuple[str, str], int]:
+    """jieba's TextRank counting, pair by pair: each candidate with the next ones of its
+    sentence within the window."""
+    by_sentence: dict[int, list[str]] = {}
+    for tok in tokens:
+        if tok.pos in TEXTRANK_POS and len(tok.token) >= 2:
+            by_sentence.setdefault(tok.sentence_idx, []).append(tok.token)
+    edges: Counter[tuple[str, str]] = Counter()
+    for words in by_sentence.values():
+        for i, word in enumerate(words):
+            for other in words[i + 1 : i + window]:
+                if other != word:
+                    edges[(word, other)] += 1
+    return dict(edges)
+
+
+@pytest.mark.parametrize("window", [2, 5])
+def test_cooccurrence_counts_the_pairs_jieba_counts(window: int) -> None:
+    """Repeated words, words next to themselves, non-candidates between candidates,
+    one-word sentences, and a sentence whose tokens come back after another's."""
+    rng = random.Random(window)
+    words = [
+        ("银行", "n"),
+        ("贷款", "vn"),
+        ("发放", "v"),
+        ("的", "uj"),
+        ("企业", "n"),
+        ("了", "ul"),
+    ]
+    tokens = []
+    for i in range(600):
+        word, tag = rng.choice(words)
+        sentence = (i // 9) if i < 500 else rng.choice([3, 70])
+        tokens.append(Token(sentence, word, tag, i * 2, i * 2 + 2))
+    graph = cooccurrence(tokens, stopwords=frozenset(), window=window)
+    named = {
+        (graph.vocabulary[a], graph.vocabulary[b]): weight
+        for (a, b), weight in (
+            (divmod(key, len(graph.vocabulary)), weight) for key, weight in graph.edges.items()
+        )
+    }
+    assert named == _pairwise_edges(tokens, window)
+    assert graph.keys.tolist() == sorted(graph.keys.tolist())
+    assert cooccurrence(tokens[:1], stopwords=frozenset()).edges == Counter()

@@ -70,3 +70,17 @@ def test_sogou_sample_is_repaired(common):
     assert repairs > 100
     assert "黄明：现在我" + LOST + "布" in repaired
     assert "随着" + LOST + "安部副部长黄明" in repaired
+
+
+@pytest.mark.parametrize("uncommon", [0, 2, 3, 40])
+def test_the_verdict_is_the_same_for_any_collection_of_common_characters(
+    common: frozenset[str], uncommon: int
+) -> None:
+    """Around the threshold (3 of 50 Han characters is 6%): the frozenset's count by
+    deletion agrees with a character-by-character count over a plain set."""
+    han = [ch for ch in TEXT if "\u4e00" <= ch <= "\u9fff" and ch in common][:47]
+    rare = "龘靐齉"[: min(uncommon, 3)] + "䶵" * max(uncommon - 3, 0)
+    text = "ABC，" + "".join(han) + rare + "123"
+    verdicts = {text_quality(text, common), text_quality(text, set(common))}
+    assert len(verdicts) == 1
+    assert verdicts == ({"suspect"} if uncommon >= 3 else {"clean"})
