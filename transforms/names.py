@@ -262,7 +262,7 @@ def name_mentions(
         elif size >= 4 and (places_in := _split_places(tok, gazetteer)) is not None:
             mentions.extend(places_in)
             continue
-        elif 2 <= size <= 3 and _CONGRESS.match(word):
+        elif 2 <= size <= 3 and word[-1] == "大" and _CONGRESS.match(word):
             first, last, entity_type = i, i, "ORG"
         elif (word[:1] in ABBREVIATIONS or word[1:2] in ABBREVIATIONS) and (
             abbreviated := list(_abbreviations(tok))
@@ -283,7 +283,7 @@ def name_mentions(
         elif tok.pos == "ns" and is_place_token(tok.token, places):
             first, last, entity_type = i, i, "LOC"
         else:
-            if _is_person(tok, surnames):
+            if tok.pos in _PERSON_TAGS and _is_person(tok, surnames):
                 mentions.append(NameMention("PERSON", tok.start, tok.end, tok.token))
             continue
         start, end = tokens[first].start, tokens[last].end

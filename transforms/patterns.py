@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -23,6 +24,15 @@ import cn2an
 _HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F) if code != 0xFF0C} | {
     0x3000: 0x20
 }
+_FULL_WIDTH_RUN = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_HALF_WIDTH)) + "]+")
+
+
+def _half_width(text: str) -> str:
+    """`text.translate(_HALF_WIDTH)`, the same length: only the runs of full-width
+    characters are translated (a few dozen in an article), where `translate` looks up
+    every character (four times the time on news text)."""
+    return _FULL_WIDTH_RUN.sub(lambda run: run[0].translate(_HALF_WIDTH), text)
+
 
 _NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
 _CN_DIGITS = "零〇○一二两三四五六七八九"
@@ -487,7 +497,7 @@ def _date_matches(text: str, pub_date: date) -> Iterator[Match]:
 def number_matches(text: str) -> list[Match]:
     """Tickers, money, quantities, percentages and percentage points in `text`: what both
     `pattern_matches` and `protected_spans` start from, found once for the two."""
-    return list(_number_matches(text.translate(_HALF_WIDTH)))
+    return list(_number_matches(_half_width(text)))
 
 
 def pattern_matches(
@@ -495,17 +505,28 @@ def pattern_matches(
 ) -> list[Match]:
     """Every pattern match in `text`, overlapping ones included (the caller picks);
     `numbers`, when given, are `number_matches(text)`."""
-    half_width = text.translate(_HALF_WIDTH)
+    half_width = _half_width(text)
     found = list(_number_matches(half_width)) if numbers is None else list(numbers)
     return [*found, *_date_matches(half_width, pub_date)]
 
 
 def _longest_first(spans: Iterable[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """Longest span first; later spans that overlap a kept one are dropped."""
+    """Longest span first; later spans that overlap a kept one are dropped.
+
+    The kept spans never overlap, so in start order their ends ascend too: of those that
+    start before a span ends, only the last can reach into it (one bisection, where
+    comparing with every kept span made long articles quadratic)."""
+    starts: list[int] = []
+    ends: list[int] = []
     kept: list[tuple[int, int, str]] = []
     for span in sorted(spans, key=lambda s: (s[0] - s[1], s[0])):
-        if all(span[1] <= s or span[0] >= e for s, e, _ in kept):
-            kept.append(span)
+        start, end = span[0], span[1]
+        at = bisect_left(starts, end)
+        if at and ends[at - 1] > start:
+            continue
+        starts.insert(at, start)
+        ends.insert(at, end)
+        kept.append(span)
     return sorted(kept)
 
 
@@ -520,7 +541,7 @@ def protected_spans(
     decimals) or t (year ranges, and each part of a date: 2026年 | 6月 | 4日). `numbers`,
     when given, are `number_matches(text)`.
     """
-    half_width = text.translate(_HALF_WIDTH)
+    half_width = _half_width(text)
     found = _number_matches(half_width) if numbers is None else numbers
     matches = [
         m

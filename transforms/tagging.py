@@ -47,14 +47,27 @@ def tag_span(
     """
     if spans is None:
         spans = [(start + s, start + e, pos) for s, e, pos in protected_spans(text[start:end])]
-    out: list[tuple[str, int, int]] = []
+    tokens: list[Token] = []
+    _add_tokens(text, start, end, tagger, spans, 0, tokens)
+    return [(t.pos, t.start, t.end) for t in tokens]
+
+
+def _add_tokens(
+    text: str,
+    start: int,
+    end: int,
+    tagger: Tagger,
+    spans: Sequence[Span],
+    sentence_idx: int,
+    out: list[Token],
+) -> None:
+    """`tag_span`'s tokens, made as `Token`s of sentence `sentence_idx` at once."""
     cursor = start
     for s, e, pos in spans:
-        out.extend(_tag_plain(text, cursor, s, tagger))
-        out.append((pos, s, e))
+        _tag_plain(text, cursor, s, tagger, sentence_idx, out)
+        out.append(Token(sentence_idx, text[s:e], pos, s, e))
         cursor = e
-    out.extend(_tag_plain(text, cursor, end, tagger))
-    return out
+    _tag_plain(text, cursor, end, tagger, sentence_idx, out)
 
 
 def _spans_by_sentence(spans: Sequence[Span], sentences: Sequence[Sentence]) -> list[list[Span]]:
@@ -75,27 +88,30 @@ def _spans_by_sentence(spans: Sequence[Span], sentences: Sequence[Sentence]) -> 
 _BLANK = re.compile(r"\s")
 
 
-def _tag_plain(text: str, start: int, end: int, tagger: Tagger) -> list[tuple[str, int, int]]:
-    """jieba's tags for text[start:end].
+def _tag_plain(
+    text: str, start: int, end: int, tagger: Tagger, sentence_idx: int, out: list[Token]
+) -> None:
+    """jieba's tokens of text[start:end], added to `out`.
 
     jieba's words normally concatenate to the input; if a word cannot be found where the
     previous one ended, the uncovered characters become single-character tokens tagged
     `x`, so tokens always cover every non-blank character.
     """
     span = text[start:end]
-    out: list[tuple[str, int, int]] = []
     if not span.strip():
-        return out
+        return
     tagged = list(tagger.tag(span))
     if _BLANK.search(span) is None and "".join([word for word, _ in tagged]) == span:
         # The common case, checked at once: every word lies where the previous one ended,
-        # and none has a blank to trim.
+        # and none has a blank to trim; each word is the text at its offsets.
         cursor = start
+        append = out.append
         for word, flag in tagged:
             if word:
-                out.append((flag, cursor, cursor + len(word)))
-                cursor += len(word)
-        return out
+                after = cursor + len(word)
+                append(Token(sentence_idx, word, flag, cursor, after))
+                cursor = after
+        return
     pos_in_span = 0
     for word, flag in tagged:
         if not word:
@@ -108,19 +124,24 @@ def _tag_plain(text: str, start: int, end: int, tagger: Tagger) -> list[tuple[st
                 continue
             for i in range(pos_in_span, found):
                 if not span[i].isspace():
-                    out.append(("x", start + i, start + i + 1))
+                    out.append(_uncovered(text, sentence_idx, start + i))
         pos_in_span = found + len(word)
         if not (word[0].isspace() or word[-1].isspace()):
-            out.append((flag, start + found, start + pos_in_span))
+            first, last = start + found, start + pos_in_span
+            out.append(Token(sentence_idx, text[first:last], flag, first, last))
         elif not word.isspace():
             # A word may carry surrounding blanks (jieba keeps "a b" whole for Latin runs).
             lead = len(word) - len(word.lstrip())
             trail = len(word) - len(word.rstrip())
-            out.append((flag, start + found + lead, start + pos_in_span - trail))
+            first, last = start + found + lead, start + pos_in_span - trail
+            out.append(Token(sentence_idx, text[first:last], flag, first, last))
     for i in range(pos_in_span, len(span)):
         if not span[i].isspace():
-            out.append(("x", start + i, start + i + 1))
-    return out
+            out.append(_uncovered(text, sentence_idx, start + i))
+
+
+def _uncovered(text: str, sentence_idx: int, at: int) -> Token:
+    return Token(sentence_idx, text[at], "x", at, at + 1)
 
 
 def tokenize(
@@ -138,9 +159,7 @@ def tokenize(
     """
     by_sentence = _spans_by_sentence(protected_spans(text, numbers=numbers), sentences)
     tokens: list[Token] = []
-    append = tokens.append
     for sentence_idx, sentence in enumerate(sentences):
         spans = by_sentence[sentence_idx]
-        for pos, s, e in tag_span(text, sentence.start, sentence.end, tagger=tagger, spans=spans):
-            append(Token(sentence_idx, text[s:e], pos, s, e))
+        _add_tokens(text, sentence.start, sentence.end, tagger, spans, sentence_idx, tokens)
     return tokens

@@ -80,6 +80,9 @@ char_state_tab_P, start_P, trans_P, emit_P, _patterns = cached(
 re_han_detail, re_skip_detail, re_han_internal, re_skip_internal, re_eng, re_num = (
     re.compile(pattern, flags) for pattern, flags in _patterns
 )
+# jieba's block pattern is one group: split, it gives the text between blocks and the
+# blocks in turn (each odd piece a block), so no piece has to be matched again.
+_SPLIT_ALTERNATES = re_han_internal.groups == 1
 # jieba's states in its own order (tuples compare as `max` compares them): an index is a
 # state, a larger index a larger state.
 _STATES: list[State] = sorted(trans_P)
@@ -309,8 +312,10 @@ class FastPOSTokenizer:
         memo = self._blocks
         refine = self.refine
         out: Tagged = []
-        for block in re_han_internal.split(sentence):
-            if re_han_internal.match(block):
+        for index, block in enumerate(re_han_internal.split(sentence)):
+            if not block:
+                continue
+            if index & 1 if _SPLIT_ALTERNATES else re_han_internal.match(block):
                 known = memo.get(block)
                 if known is not None:
                     out.extend(known)

@@ -6,13 +6,21 @@ the longest non-overlapping ones, so where two patterns compete the tests go thr
 
 from __future__ import annotations
 
+import random
 from datetime import date
 from itertools import pairwise
 
 import pytest
 
 from transforms.entities import Entity, extract_entities
-from transforms.patterns import Match, pattern_matches, protected_spans
+from transforms.patterns import (
+    _HALF_WIDTH,
+    Match,
+    _half_width,
+    _longest_first,
+    pattern_matches,
+    protected_spans,
+)
 from transforms.sentences import split_sentences
 
 PUB = date(2026, 6, 15)
@@ -490,3 +498,33 @@ def test_protected_spans_in_a_sentence_keep_offsets_and_do_not_overlap() -> None
     ]
     start = text.index("６０１３２８")
     assert protected_spans(text)[3] == (start, start + 9, "nz")
+
+
+def _pairwise_longest_first(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Each span, longest first, against every span kept before it."""
+    kept: list[tuple[int, int, str]] = []
+    for span in sorted(spans, key=lambda s: (s[0] - s[1], s[0])):
+        if all(span[1] <= s or span[0] >= e for s, e, _ in kept):
+            kept.append(span)
+    return sorted(kept)
+
+
+def test_overlapping_spans_keep_the_longest_as_a_pairwise_check_would() -> None:
+    """Nested, touching, equal-length and empty spans, in any order."""
+    rng = random.Random(20260615)
+    for _ in range(3000):
+        spans = []
+        for _ in range(rng.randint(0, 40)):
+            start = rng.randint(0, 80)
+            spans.append((start, start + rng.randint(0, 9), rng.choice("mtx")))
+        assert _longest_first(spans) == _pairwise_longest_first(spans)
+
+
+def test_full_width_runs_become_half_width_as_translate_would() -> None:
+    full = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
+    text = f"招商银行（６０００３６．ＳＨ）净利润增长１２．５％，{full}同比，　来源：新华社"
+    half = _half_width(text)
+    assert half == text.translate(_HALF_WIDTH)
+    assert len(half) == len(text)
+    assert "(600036.SH)" in half and "12.5%" in half and "，" in half
+    assert _half_width("没有全角字符的句子。") == "没有全角字符的句子。"
