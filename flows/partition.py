@@ -1,12 +1,12 @@
 """Curate one partition (source x date): read, rebuild, tag, validate, replace on disk.
 
 Two steps, so that the heavy one can run anywhere: `analyse_file` reads, rebuilds and
-tags one raw file on its own (in any process, on any machine, in any order), and
-`finish_partition` adds what depends on other partitions (keyword IDF from earlier
-dates, duplicates of earlier articles), validates and swaps the partition in. The flow
-runs the finishing steps in one order, so the tables do not depend on how many workers
-analysed the files. Plain functions, no Prefect: the flow wraps them in tasks, and tests
-call them directly.
+tags one raw file on its own (in any process, on any machine, in any order;
+`analyse_files` several, their tables checked together), and `finish_partition` adds
+what depends on other partitions (keyword IDF from earlier dates, duplicates of earlier
+articles), validates and swaps the partition in. The flow runs the finishing steps in
+one order, so the tables do not depend on how many workers analysed the files. Plain
+functions, no Prefect: the flow wraps them in tasks, and tests call them directly.
 """
 
 from __future__ import annotations
@@ -103,8 +103,9 @@ class FileAnalysis:
     articles: int = 0
     frames: dict[str, pl.DataFrame] | None = None
     scratch: tuple[str, ...] = ()
-    # `analysed_failures` of the frames, by article: checked where they were made.
-    failures: dict[str, list[str]] = field(default_factory=dict)
+    # `analysed_failures` of the frames, by article: checked where they were made (None:
+    # not checked yet).
+    failures: dict[str, list[str]] | None = field(default_factory=dict)
     # JSONL records (non-blank lines) found in the file, and the stat of the bytes read.
     records: int = 0
     size: int = -1
@@ -162,7 +163,9 @@ def merge_parts(parts: Sequence[FileAnalysis], source: str, pub_date: date) -> F
         sum(part.articles for part in parts),
         frames=_concat(frames) if frames else None,
         scratch=tuple(folder for part in parts for folder in part.scratch),
-        failures={k: v for part in parts for k, v in part.failures.items()},
+        failures=None
+        if any(part.failures is None for part in parts)
+        else {k: v for part in parts for k, v in (part.failures or {}).items()},
         records=sum(part.records for part in parts),
         size=parts[-1].size,
         mtime_ns=parts[-1].mtime_ns,
@@ -180,11 +183,13 @@ def analyse_file(
     max_file_bytes: int,
     scratch: Location | None = None,
     share: Share = WHOLE,
+    check: bool = True,
 ) -> FileAnalysis:
     """Everything about one raw file that needs no other file: decode, rebuild articles,
     tag, find entities. With `scratch`, the frames are written there instead of returned;
     with `share`, only that part of a JSONL file's records is analysed (`merge_parts`
-    puts the parts together)."""
+    puts the parts together); with `check` false, its tables are left for the caller to
+    check (`check_together`)."""
     raw = read_raw_file(raw_root, rel_path, max_bytes=max_file_bytes)
     if isinstance(raw, Rejected):
         return FileAnalysis(rel_path, None, [raw])
@@ -206,7 +211,7 @@ def analyse_file(
         records=stop - start,
         size=raw.size,
         mtime_ns=raw.mtime_ns,
-        failures=analysed_failures(frames),
+        failures=analysed_failures(frames) if check else None,
     )
     if scratch is None:
         result.frames = frames
@@ -214,6 +219,77 @@ def analyse_file(
         parquet.write_scratch(frames, scratch)
         result.scratch = (str(scratch),)
     return result
+
+
+# Raw bytes whose analysed tables are checked in one go: pandera's cost is mostly per
+# call (some 15 ms a table), which a day of many small files paid for every file; the
+# tables of a group are held in memory until it is checked.
+CHECK_BYTES = 4 * 1024 * 1024
+
+
+def check_together(analyses: Sequence[FileAnalysis]) -> None:
+    """`analysed_failures` of several files' tables, found in one pass over all of them
+    and given to each file for its own articles: the checks are row by row, the unique
+    keys start with the article id, and an article id names one file's article, so each
+    file gets what checking it alone would give."""
+    tables = [a.frames for a in analyses if a.frames is not None]
+    found = analysed_failures(_concat(tables)) if tables else {}
+    for analysis in analyses:
+        if analysis.frames is None:
+            analysis.failures = {}
+            continue
+        ids = analysis.frames["articles"]["article_id"].to_list()
+        analysis.failures = {i: found[i] for i in ids if i in found}
+
+
+def analyse_files(
+    raw_root: Location,
+    source: str,
+    pub_date: date,
+    items: Sequence[tuple[str, Share, Location | None]],
+    *,
+    run_id: str,
+    nlp: NlpModels,
+    max_file_bytes: int,
+    check_bytes: int = CHECK_BYTES,
+) -> list[FileAnalysis]:
+    """`analyse_file` of each (path, share, scratch folder or None) of one partition, in
+    order, their tables checked a group of about `check_bytes` of raw text at a time
+    (`check_together`); a group's frames then go to their scratch folders, or stay in
+    memory where there is none."""
+    done: list[FileAnalysis] = []
+    group: list[tuple[FileAnalysis, Location | None]] = []
+    size = 0
+
+    def flush() -> None:
+        check_together([analysis for analysis, _ in group])
+        for analysis, scratch in group:
+            if scratch is not None and analysis.frames is not None:
+                parquet.write_scratch(analysis.frames, scratch)
+                analysis.scratch, analysis.frames = (str(scratch),), None
+        group.clear()
+
+    for rel_path, share, scratch in items:
+        analysis = analyse_file(
+            raw_root,
+            source,
+            pub_date,
+            rel_path,
+            run_id=run_id,
+            nlp=nlp,
+            max_file_bytes=max_file_bytes,
+            share=share,
+            check=False,
+        )
+        done.append(analysis)
+        group.append((analysis, scratch))
+        size += max(analysis.size, 0) // max(share.parts, 1)
+        if size >= check_bytes:
+            flush()
+            size = 0
+    if group:
+        flush()
+    return done
 
 
 def curate_partition(
@@ -235,12 +311,15 @@ def curate_partition(
     started = time.perf_counter()
     if stamps is None:
         stamps = {**stamp_files(raw_root, files), **listed_stamps(listed)}
-    analyses = [
-        analyse_file(
-            raw_root, source, pub_date, name, run_id=run_id, nlp=nlp, max_file_bytes=max_file_bytes
-        )
-        for name in files
-    ]
+    analyses = analyse_files(
+        raw_root,
+        source,
+        pub_date,
+        [(name, WHOLE, None) for name in files],
+        run_id=run_id,
+        nlp=nlp,
+        max_file_bytes=max_file_bytes,
+    )
     return finish_partition(
         curated_root,
         source,
@@ -308,7 +387,7 @@ def finish_partition(
     by_path = {a.rel_path: a for a in analyses}
     rejections: list[Rejected] = list(listed)
     analysed: list[dict[str, pl.DataFrame]] = []
-    prechecked: dict[str, list[str]] = {}
+    prechecked: dict[str, list[str]] | None = {}
     for rel_path in files:
         analysis = by_path[rel_path]
         rejections.extend(analysis.rejections)
@@ -316,7 +395,11 @@ def finish_partition(
         file_frames = analysis.tables()
         if file_frames is not None:
             analysed.append(file_frames)
-            prechecked.update(analysis.failures)
+            # A file whose tables were not checked where they were made: all are checked here.
+            if analysis.failures is None or prechecked is None:
+                prechecked = None
+            else:
+                prechecked.update(analysis.failures)
 
     # The earlier articles are read only for the step that needs them, and let go right
     # after it; the keyword window's sums run on from partition to partition of the run.

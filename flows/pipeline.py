@@ -47,7 +47,7 @@ from flows.partition import (
     CURATED_TABLES,
     FileAnalysis,
     PartitionReport,
-    analyse_file,
+    analyse_files,
     curate_partition,
     finish_partition,
     merge_parts,
@@ -320,20 +320,22 @@ def analyse_files_task(
     partition, part, parts), in a worker, one after the other: their frames go to scratch
     Parquet, a summary of each comes back."""
     raw, curated, nlp = store.location(raw_root), store.location(curated_root), load_models()
-    return [
-        analyse_file(
-            raw,
-            source,
-            pub_date,
-            rel_path,
-            run_id=run_id,
-            nlp=nlp,
-            max_file_bytes=max_file_bytes,
-            scratch=parquet.scratch_dir(curated, run_id, source, pub_date, index, part),
-            share=Share(part, parts),
-        )
-        for rel_path, index, part, parts in files
-    ]
+    return analyse_files(
+        raw,
+        source,
+        pub_date,
+        [
+            (
+                rel_path,
+                Share(part, parts),
+                parquet.scratch_dir(curated, run_id, source, pub_date, index, part),
+            )
+            for rel_path, index, part, parts in files
+        ],
+        run_id=run_id,
+        nlp=nlp,
+        max_file_bytes=max_file_bytes,
+    )
 
 
 @_task("finish-partition")

@@ -37,7 +37,7 @@ TIMED: tuple[tuple[str, str, str], ...] = (
     ("flows.pipeline", "load_models", "load dictionaries"),
     # What is left of a partition: sentences, rows and frames, duplicates, lineage.
     ("flows.pipeline", "curate_partition", "other partition work"),
-    ("flows.pipeline", "analyse_file", "other partition work"),
+    ("flows.pipeline", "analyse_files", "other partition work"),
     ("flows.pipeline", "_await_analyses", "waiting for workers"),
     ("flows.pipeline", "finish_partition", "other partition work"),
     ("flows.partition", "read_raw_file", "read"),

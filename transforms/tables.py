@@ -7,7 +7,7 @@ row tuples, and the column dtypes are fixed here so every partition has the same
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -370,10 +370,10 @@ def finish_tables(
     tables = {t: joined(t, TABLE_DTYPES[t]) for t in ARTICLE_TABLES if t != "keywords"}
     terms = joined(TERMS, TERMS_DTYPES)
     textrank = joined(TEXTRANK, TABLE_DTYPES["keywords"])
-    counts: dict[str, Counter[str]] = {}
+    counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
     batch: Counter[str] = Counter()
     for article_id, word, count in terms.iter_rows():
-        counts.setdefault(article_id, Counter())[word] = count
+        counts[article_id][word] = count
         batch[word] += 1
     earlier = corpus_df or {}
     articles = tables["articles"]

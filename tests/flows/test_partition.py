@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from flows import partition as partition_module
 from flows.io.parquet import NULL_PARTITION, existing_partitions, partition_file
 from flows.io.raw import Rejected, list_raw
 from flows.io.state import UNKNOWN, read_state, stamp_files
@@ -501,3 +502,90 @@ def test_keyword_idf_learns_from_earlier_partitions(
     assert len(compared) >= 10
     for (day, idx, word), later in compared:
         assert later < weight[(day, idx, word)], word
+
+
+def _with_bad_tokens(monkeypatch: pytest.MonkeyPatch, victims: list[str]) -> None:
+    """Each analysed file's first article gets one token that is not its text."""
+    real = partition_module.analyse_articles
+
+    def analyse(articles, **kwargs):  # type: ignore[no-untyped-def]
+        tables = real(articles, **kwargs)
+        if tables["articles"].height:
+            victim = tables["articles"]["article_id"][0]
+            victims.append(victim)
+            tables["tokens"] = tables["tokens"].with_columns(
+                pl.when((pl.col("article_id") == victim) & (pl.col("token_idx") == 3))
+                .then(pl.lit("错"))
+                .otherwise(pl.col("token"))
+                .alias("token")
+            )
+        return tables
+
+    monkeypatch.setattr(partition_module, "analyse_articles", analyse)
+
+
+@pytest.mark.parametrize("check_bytes", [1, 10**9])
+def test_files_checked_together_get_what_each_gets_checked_alone(
+    curated_once: Curated,
+    tmp_path: Path,
+    nlp: NlpModels,
+    monkeypatch: pytest.MonkeyPatch,
+    check_bytes: int,
+) -> None:
+    """A failure found in a group of files goes to the file that holds the article, and
+    to no other; in scratch or in memory, one check for the group or one per file."""
+    raw, _, files, _ = curated_once
+    victims: list[str] = []
+    _with_bad_tokens(monkeypatch, victims)
+    checks: list[int] = []
+    real_check = partition_module.analysed_failures
+
+    def counted(tables):  # type: ignore[no-untyped-def]
+        checks.append(tables["articles"].height)
+        return real_check(tables)
+
+    alone = [_analyse(raw, name, nlp) for name in files]
+    assert [sorted(a.failures or {}) for a in alone] == [[victims[0]], [victims[1]], []]
+    monkeypatch.setattr(partition_module, "analysed_failures", counted)
+    items = [(name, WHOLE, tmp_path / f"scratch-{i}") for i, name in enumerate(files)]
+    together = partition_module.analyse_files(
+        raw,
+        "cbn",
+        JUNE_15,
+        items,
+        run_id="run-1",
+        nlp=nlp,
+        max_file_bytes=MAX_BYTES,
+        check_bytes=check_bytes,
+    )
+    assert [a.failures for a in together] == [a.failures for a in alone]
+    # The binary scan has no tables: a group of one file checks it alone, else one check.
+    assert len(checks) == (2 if check_bytes == 1 else 1)
+    for analysis, (_, _, scratch) in zip(together, items, strict=True):
+        assert analysis.frames is None
+        assert analysis.scratch == ((str(scratch),) if analysis.articles else ())
+
+
+def test_a_partition_analysed_unchecked_is_checked_whole_at_its_finish(
+    tmp_path: Path, sample_page_text: str, nlp: NlpModels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tables left unchecked where they were made (`check=False`) are checked by the
+    finish, which quarantines the same articles as checks made in the analysis."""
+    raw, curated = tmp_path / "raw", tmp_path / "curated"
+    files = build_tree(raw, sample_page_text)
+    victims: list[str] = []
+    _with_bad_tokens(monkeypatch, victims)
+    analyses = [
+        analyse_file(
+            raw, "cbn", JUNE_15, name, run_id="r", nlp=nlp, max_file_bytes=MAX_BYTES, check=False
+        )
+        for name in files
+    ]
+    # The binary scan is rejected as it is read: it has no tables to check.
+    assert [a.failures for a in analyses] == [None, None, {}]
+    stamps = stamp_files(raw, files)
+    report = finish_partition(
+        curated, "cbn", JUNE_15, files, analyses, run_id="r", nlp=nlp, stamps=stamps
+    )
+    assert report.reasons["schema"] == 2
+    assert not set(victims) & set(read_table(curated, "tokens")["article_id"].to_list())
