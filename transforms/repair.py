@@ -22,12 +22,29 @@ _MIN_HAN_FOR_VERDICT = 40
 _MIN_BAD = 2
 
 
-# Han characters (the unified block and extension A), found in one call per text.
-_HAN = re.compile("[\u4e00-\u9fff\u3400-\u4dbf]")
+# What is not a Han character (the unified block and extension A): removed in one call,
+# it leaves a text's Han characters.
+_NOT_HAN = re.compile("[^\u4e00-\u9fff\u3400-\u4dbf]+")
+
+
+@lru_cache(maxsize=4)
+def _deleting(common: frozenset[str]) -> dict[int, None]:
+    """A `str.translate` table that deletes the common characters."""
+    return dict.fromkeys(ord(ch) for ch in common if len(ch) == 1)
+
+
+def _han_and_uncommon(text: str, common: Collection[str]) -> tuple[str, int]:
+    """The Han characters of `text`, and how many of them are not common: counted by
+    string operations rather than one Python step per character (half the time on news
+    text) where `common` is a frozenset."""
+    han = _NOT_HAN.sub("", text)
+    if isinstance(common, frozenset):
+        return han, len(han.translate(_deleting(common)))
+    return han, sum(1 for ch in han if ch not in common)
 
 
 def uncommon_count(text: str, common: Collection[str]) -> int:
-    return sum(1 for ch in _HAN.findall(text) if ch not in common) + text.count(LOST)
+    return _han_and_uncommon(text, common)[1] + text.count(LOST)
 
 
 def _badness(segment: bytes, common: Collection[str]) -> tuple[int, str]:
@@ -60,25 +77,9 @@ def realign_gb18030(data: bytes, common: Collection[str]) -> tuple[str, int]:
     return "".join(out), repairs
 
 
-_NOT_HAN = re.compile("[^\u4e00-\u9fff\u3400-\u4dbf]+")
-
-
-@lru_cache(maxsize=4)
-def _deleting(common: frozenset[str]) -> dict[int, None]:
-    """A `str.translate` table that deletes the common characters."""
-    return dict.fromkeys(ord(ch) for ch in common if len(ch) == 1)
-
-
 def text_quality(text: str, common: Collection[str]) -> str:
     """clean, repaired (lost characters marked U+FFFD), or suspect (reads as mojibake)."""
-    # The Han characters, and those of them not common, counted by string operations
-    # rather than one Python step per character (half the time on news text).
-    han = _NOT_HAN.sub("", text)
-    if len(han) >= _MIN_HAN_FOR_VERDICT:
-        if isinstance(common, frozenset):
-            uncommon = len(han.translate(_deleting(common)))
-        else:
-            uncommon = sum(1 for ch in han if ch not in common)
-        if uncommon / len(han) > SUSPECT_RATIO:
-            return "suspect"
+    han, uncommon = _han_and_uncommon(text, common)
+    if len(han) >= _MIN_HAN_FOR_VERDICT and uncommon / len(han) > SUSPECT_RATIO:
+        return "suspect"
     return "repaired" if LOST in text else "clean"

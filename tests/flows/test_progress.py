@@ -22,24 +22,23 @@ def updates(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return sent
 
 
-def test_many_partitions_a_second_update_once_at_the_end(
-    updates: list[float], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("every", "expected"),
+    [
+        # Many partitions a second: one update, at the end.
+        (3600.0, [100.0]),
+        # Slow partitions: an update each time.
+        (0.0, [25.0, 50.0, 75.0, 100.0]),
+    ],
+)
+def test_the_artifact_is_updated_at_most_once_a_period_and_at_the_end(
+    updates: list[float], monkeypatch: pytest.MonkeyPatch, every: float, expected: list[float]
 ) -> None:
-    monkeypatch.setattr(progress, "ARTIFACT_EVERY", 3600.0)
-    with progress.RunProgress(5, "k", "d") as bar:
-        for day in range(5):
-            bar.advance(f"cbn/2026-06-{day + 10}")
-    assert updates == [100.0]
-
-
-def test_slow_partitions_update_each_time(
-    updates: list[float], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(progress, "ARTIFACT_EVERY", 0.0)
+    monkeypatch.setattr(progress, "ARTIFACT_EVERY", every)
     with progress.RunProgress(4, "k", "d") as bar:
         for day in range(4):
             bar.advance(f"cbn/2026-06-{day + 10}")
-    assert updates == [25.0, 50.0, 75.0, 100.0]
+    assert updates == expected
 
 
 def test_a_run_that_stops_early_reports_how_far_it_got(
