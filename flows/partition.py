@@ -35,7 +35,7 @@ from flows.io.state import (
 )
 from flows.io.store import Location, location
 from schemas.tables import DocFreq, Quarantine
-from schemas.validation import analysed_failures, validate_tables
+from schemas.validation import analysed_failures, checked, validate_tables
 from transforms.dedupe import ORDER_COLUMNS, assign_duplicates
 from transforms.documents import WHOLE, RawDocument, Share, document_articles
 from transforms.keywords import document_frequencies
@@ -88,7 +88,7 @@ def quarantine_frame(rejections: list[Rejected], run_id: str) -> pl.DataFrame:
         "detail": [r.detail for r in rejections],
     }
     frame = pl.DataFrame(rows, schema=QUARANTINE_DTYPES).sort("raw_path", "record", "reason")
-    return Quarantine.validate(frame)
+    return checked(Quarantine, frame)
 
 
 @dataclass
@@ -440,10 +440,11 @@ def finish_partition(
     )
     report.reasons = dict(Counter(r.reason for r in rejections))
 
-    doc_freq = DocFreq.validate(
+    doc_freq = checked(
+        DocFreq,
         document_frequencies(
             tables["tokens"], source=source, pub_date=pub_date, stopwords=nlp.stopwords
-        )
+        ),
     )
     frames: dict[str, pl.DataFrame] = {
         **tables,

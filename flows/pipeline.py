@@ -61,6 +61,7 @@ from flows.runners import Scale, shared_api, task_runner
 from flows.settings import backoff
 from flows.submit_context import one_serialized_context
 from schemas.tables import Runs
+from schemas.validation import checked
 from transforms.documents import Share
 
 FLOW_NAME = "zhnews-run"
@@ -449,7 +450,7 @@ def _runs_frame(summary: RunSummary, job: Job, markdown: str) -> pl.DataFrame:
         pl.col("started_at", "ended_at").cast(pl.Datetime("us", "UTC")),
         pl.col("error").cast(pl.String),
     )
-    return Runs.validate(frame)
+    return checked(Runs, frame)
 
 
 def _fail_partition(summary: RunSummary, item: Planned, message: str) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import random
+
 import polars as pl
 import pytest
 
 from schemas.validation import (
     ANALYSED_TABLES,
     SchemaStructureError,
+    _span_failures,
     analysed_failures,
     validate_tables,
 )
@@ -288,3 +291,91 @@ def test_prechecked_tables_are_not_checked_again(
     kept, rejected = validate_tables(tables, prechecked={other: ["tokens.pos: found earlier"]})
     assert list(rejected) == [other]
     assert "found earlier" in rejected[other]
+
+
+def test_checks_run_on_the_in_memory_engine_and_leave_the_default_alone(
+    tables: dict[str, pl.DataFrame], victim: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pandera's per-check queries skip the streaming engine's set-up; the caller's own
+    default is as it was, after a pass and after a failure."""
+    engines: list[str | None] = []
+    collect = pl.LazyFrame.collect
+
+    def spy(self: pl.LazyFrame, *args: object, **kwargs: object) -> pl.DataFrame:
+        engines.append(pl.Config.state(if_set=True).get("POLARS_ENGINE_AFFINITY"))
+        return collect(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pl.LazyFrame, "collect", spy)
+    before = pl.Config.state(if_set=True).get("POLARS_ENGINE_AFFINITY")
+    broken = {**tables, "keywords": _set(tables["keywords"], _in_victim(victim, rank=1), rank=0)}
+    for case in (tables, broken):
+        engines.clear()
+        validate_tables(case)
+        assert len(engines) > 10
+        assert set(engines) == {"in-memory"}
+        assert pl.Config.state(if_set=True).get("POLARS_ENGINE_AFFINITY") == before
+
+
+def _slice_by_slice(tables: dict[str, pl.DataFrame]) -> dict[str, list[str]]:
+    """The offset check row by row, as Python slices read it."""
+    texts = dict(zip(tables["articles"]["article_id"], tables["articles"]["text"], strict=True))
+    found: dict[str, list[str]] = {}
+    for table, column in {"sentences": "text", "tokens": "token", "entities": "text"}.items():
+        for article_id, value, start, end in (
+            tables[table].select("article_id", column, "start", "end").iter_rows()
+        ):
+            if start is None or end is None:
+                continue
+            text = texts.get(article_id)
+            if text is None or end > len(text) or text[start:end] != value:
+                found.setdefault(article_id, []).append(
+                    f"{table}.{column}: offset {start} does not index text ({value!r})"
+                )
+    return found
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_offsets_are_judged_as_python_slices_judge_them(
+    tables: dict[str, pl.DataFrame], seed: int
+) -> None:
+    """Every way a row can go wrong (moved, widened, reversed, negative, past the end,
+    another value, an empty or null value, an unknown article), at random rows: the same
+    rows fail, in the same order, as slice by slice."""
+    rng = random.Random(seed)
+    spans = {"sentences": "text", "tokens": "token", "entities": "text"}
+    broken = dict(tables)
+    for table, column in spans.items():
+        frame = broken[table]
+        starts, ends = frame["start"].to_list(), frame["end"].to_list()
+        values, ids = frame[column].to_list(), frame["article_id"].to_list()
+        for i in rng.sample(range(frame.height), k=min(12, frame.height)):
+            how = rng.randrange(9)
+            if how == 0:
+                starts[i], ends[i] = starts[i] + 1, ends[i] + 1
+            elif how == 1:
+                ends[i] += 1
+            elif how == 2:
+                starts[i], ends[i] = ends[i], starts[i]
+            elif how == 3:
+                starts[i] = -1
+            elif how == 4:
+                ends[i] += 10_000
+            elif how == 5:
+                values[i] = values[i][::-1] + "X"
+            elif how == 6:
+                values[i] = ""
+                ends[i] = starts[i]
+            elif how == 7:
+                values[i] = None
+            else:
+                ids[i] = "no-such-article"
+        broken[table] = frame.with_columns(
+            pl.Series("start", starts, dtype=frame.schema["start"]),
+            pl.Series("end", ends, dtype=frame.schema["end"]),
+            pl.Series(column, values, dtype=pl.String),
+            pl.Series("article_id", ids, dtype=pl.String),
+        )
+    expected = _slice_by_slice(broken)
+    assert expected, "the corruptions must be seen"
+    assert _span_failures(broken) == expected
+    assert _span_failures(tables) == {}
