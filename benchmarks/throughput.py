@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from benchmarks.synthetic_pages import corpus_root
-from flows.stage_times import STAGE_TIMES_ENV
+from flows.stage_times import STAGE_TIMES_ENV, worker_times, worker_times_files
 from flows.temporary_server import free_port, wait_for_api
 
 MB = 1_000_000
@@ -345,6 +345,13 @@ class PipelineRun:
     curated_articles: int | None = None
     load_before: list[float] | None = None
     load_after: list[float] | None = None
+    # CPU seconds of the zhnews process, and of its local workers together (not Prefect's
+    # temporary server's, nor those of the server the workers are forked from).
+    cpu_seconds: float | None = None
+    worker_cpu_seconds: float | None = None
+    # The stages the workers timed, summed over them (seconds each spent in them).
+    worker_stages: dict[str, float] | None = None
+    workers_timed: int = 0
 
     @property
     def stage_sum(self) -> float:
@@ -362,6 +369,32 @@ def _stages(times: dict[str, Any], began: float, ended: float) -> dict[str, floa
         "shutdown": max(0.0, ended - times["body_ended"]),
     }
     return rows
+
+
+def _run_cpu(run: PipelineRun) -> float | None:
+    """CPU seconds of a run's zhnews process and its workers (None when not reported)."""
+    if run.cpu_seconds is None:
+        return None
+    return run.cpu_seconds + (run.worker_cpu_seconds or 0.0)
+
+
+def cpu_accounting(
+    run: PipelineRun, fixed: PipelineRun, marginal_seconds: float | None
+) -> dict[str, Any]:
+    """What the marginal time was spent on: the CPU seconds of (b) beyond (c), and how many
+    cores they kept busy over it. Near the machine's core count, the run is bound by the
+    work it does, not by waiting or by how it is spread over the workers."""
+    spent, base = _run_cpu(run), _run_cpu(fixed)
+    marginal_cpu = spent - base if spent is not None and base is not None else None
+    return {
+        "run": {"flow": run.cpu_seconds, "workers": run.worker_cpu_seconds},
+        "fixed_run": {"flow": fixed.cpu_seconds, "workers": fixed.worker_cpu_seconds},
+        "workers_timed": run.workers_timed,
+        "marginal_cpu_seconds": marginal_cpu,
+        "cores_busy": marginal_cpu / marginal_seconds
+        if marginal_cpu is not None and marginal_seconds
+        else None,
+    }
 
 
 def _curated_articles(curated: Path) -> int | None:
@@ -391,6 +424,8 @@ def run_pipeline(
     shutil.rmtree(curated, ignore_errors=True)
     times_file = work / f"stages-{label}.json"
     times_file.unlink(missing_ok=True)
+    for stale in worker_times_files(times_file):
+        stale.unlink()
     log = work / f"{label}.log"
     env = child_env(prefect_home, use_api_url=use_api_url, api_url=api_url)
     env[STAGE_TIMES_ENV] = str(times_file)
@@ -415,6 +450,11 @@ def run_pipeline(
     proc.returncode = os.waitstatus_to_exitcode(status)
     rss = usage.ru_maxrss if sys.platform == "darwin" else usage.ru_maxrss * 1024
     times = json.loads(times_file.read_text()) if times_file.is_file() else {}
+    timed = worker_times(times_file)
+    worker_stages: dict[str, float] = {}
+    for worker in timed:
+        for stage, seconds in worker["seconds"].items():
+            worker_stages[stage] = worker_stages.get(stage, 0.0) + float(seconds)
     if proc.returncode not in (0, 1):
         tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
         raise RuntimeError(f"{label}: zhnews run exited with {proc.returncode}:\n{tail}")
@@ -431,6 +471,10 @@ def run_pipeline(
         curated_articles=_curated_articles(curated),
         load_before=load_before,
         load_after=loadavg(),
+        cpu_seconds=times.get("cpu_seconds"),
+        worker_cpu_seconds=sum(float(w["cpu_seconds"]) for w in timed) if timed else None,
+        worker_stages=worker_stages or None,
+        workers_timed=len(timed),
     )
 
 
@@ -854,6 +898,7 @@ def run_benchmark(options: Options) -> dict[str, Any]:
         orchestration_share = (stages["orchestration"] - fixed_orchestration) / marginal_seconds
 
     memory = runs.get("memory")
+    cpu = cpu_accounting(big, fixed, marginal_seconds if marginal_ok else None)
 
     def pipeline_rss(run: PipelineRun) -> int:
         return run.pipeline_rss_bytes or run.peak_rss_bytes
@@ -934,6 +979,8 @@ def run_benchmark(options: Options) -> dict[str, Any]:
             "growth": rss_growth,
         },
         "stages": breakdown_of(big),
+        "worker_stages": big.worker_stages,
+        "cpu": cpu,
         "stage_sum_seconds": big.stage_sum if stages is not None else None,
         "serial_stages": breakdown_of(serial) if serial is not big else None,
         "serial_stage_sum_seconds": serial.stage_sum if serial is not big else None,
@@ -1119,14 +1166,15 @@ def markdown(report: dict[str, Any]) -> str:
             f"| sum | {report['stage_sum_seconds']:.2f} | "
             f"{report['stage_sum_seconds'] / pipe['end_to_end']['seconds'] * 100:.1f}% |"
         )
+    out += _worker_lines(report)
     serial_stages = report.get("serial_stages")
     if serial_stages and serial:
         wall = serial["end_to_end"]["seconds"]
         out += [
             "",
             f"Stages of (b′), one process ({_num(wall, 1)} s wall; in (b) the workers do "
-            "read, rebuild, segment+tag, entities and TextRank, which the flow's timers "
-            "cannot see):",
+            "read, rebuild, segment+tag, entities and TextRank, and time them themselves, "
+            "above):",
             "",
             "| stage | seconds | share of wall |",
             "|---|---:|---:|",
@@ -1145,11 +1193,49 @@ def markdown(report: dict[str, Any]) -> str:
         "to the flow body, shutdown the flow body's end to process exit; orchestration is "
         "the rest of the flow body (listing, hashing, planning, Prefect task runs, the run "
         "report and runs table, starting and stopping the worker pool); the orchestration "
-        "target compares (b)'s minus (c)'s with the marginal time. Peak RSS: `ru_maxrss` "
+        "target compares (b)'s minus (c)'s with the marginal time. The workers' stages come "
+        "from the same timers, in each worker, written as it exits; CPU is each process's "
+        "user plus system time. Peak RSS: `ru_maxrss` "
         "of the run's own `wait4` (the largest single process, "
         "which may be Prefect's temporary server) and of the zhnews process itself.",
     ]
     return "\n".join(out)
+
+
+def _worker_lines(report: dict[str, Any]) -> list[str]:
+    """The workers' own stages in (b), and the CPU seconds of (b) beyond (c)."""
+    cpu, stages = report.get("cpu") or {}, report.get("worker_stages")
+    out: list[str] = []
+    if stages:
+        out += [
+            "",
+            f"In the workers of (b) ({cpu.get('workers_timed')} processes; seconds each spent "
+            "in a stage, added up over the workers):",
+            "",
+            "| stage | seconds |",
+            "|---|---:|",
+        ]
+        out += [f"| {stage} | {seconds:.2f} |" for stage, seconds in stages.items()]
+    if cpu.get("marginal_cpu_seconds") is not None:
+        run, fixed = cpu["run"], cpu["fixed_run"]
+
+        def spent(row: dict[str, Any]) -> str:
+            if row["workers"] is None:
+                return _num(row["flow"], 1, " s")
+            return (
+                f"{_num(row['flow'], 1, ' s')} in the flow's process and "
+                f"{_num(row['workers'], 1, ' s')} in its workers"
+            )
+
+        out += [
+            "",
+            f"CPU: (b) took {spent(run)}, (c) {spent(fixed)}: "
+            f"{_num(cpu['marginal_cpu_seconds'], 1, ' s')} of CPU beyond (c), "
+            f"{_num(cpu['cores_busy'], 2)} cores busy on average over the marginal time "
+            "(Prefect's temporary server and the process the workers are forked from not "
+            "counted).",
+        ]
+    return out
 
 
 def _repeats_note(base: dict[str, Any], pipe: dict[str, Any]) -> list[str]:

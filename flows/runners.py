@@ -84,7 +84,7 @@ def task_runner(scale: Scale) -> TaskRunner:  # type: ignore[type-arg]
         )
     from flows.process_pool import PreloadedProcessPool
 
-    return PreloadedProcessPool(max_workers=scale.workers, initializer=prepare_worker)
+    return PreloadedProcessPool(max_workers=scale.workers, initializer=start_worker)
 
 
 # What the server process that local workers are forked from imports first.
@@ -144,6 +144,15 @@ def prepare_worker() -> None:
         load_tagging_models()
         load_prefect_collections()
         share_tls_contexts()
+
+
+def start_worker() -> None:
+    """Each local worker's first step: `prepare_worker` (done already where it was forked
+    from a prepared server), and its stage timers when the benchmark asks for them."""
+    prepare_worker()
+    from flows.stage_times import time_this_worker
+
+    time_this_worker()
 
 
 @contextmanager

@@ -10,6 +10,11 @@ functions run, wrapped.
 A stage's seconds are exclusive: time spent in a nested timed call counts for the inner
 stage only, so the stages never add up to more than the flow body. The flow curates one
 partition after another in one thread; the timers assume that.
+
+Local worker processes time the same functions for themselves (`time_this_worker`) and
+each writes its own file beside that one (`worker_times_file`) as it exits: with workers,
+the flow's own timers see only that it waited for them. Every file also gives its
+process's CPU seconds.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import atexit
 import functools
 import importlib
 import json
+import multiprocessing.util
 import os
 import resource
 import sys
@@ -40,6 +46,8 @@ TIMED: tuple[tuple[str, str, str], ...] = (
     ("flows.pipeline", "analyse_files", "other partition work"),
     ("flows.pipeline", "_await_analyses", "waiting for workers"),
     ("flows.pipeline", "finish_partition", "other partition work"),
+    # A worker's share of it (the flow's own wrappers do not reach a worker's task).
+    ("flows.partition", "analyse_file", "other partition work"),
     ("flows.partition", "read_raw_file", "read"),
     ("flows.io.parquet", "read_window", "read"),
     ("flows.io.doc_freq_window", "_read", "read"),
@@ -58,6 +66,7 @@ TIMED: tuple[tuple[str, str, str], ...] = (
     ("flows.partition", "quarantine_frame", "validate"),
     ("flows.io.parquet", "commit", "write"),
     ("flows.io.parquet", "write_run", "write"),
+    ("flows.io.parquet", "write_scratch", "write"),
 )
 
 
@@ -103,6 +112,7 @@ class StageClock:
             "body_ended": self.body_ended,
             "exited_at": time.monotonic(),
             "peak_rss_bytes": peak_rss_bytes(resource.RUSAGE_SELF),
+            "cpu_seconds": cpu_seconds(),
         }
 
 
@@ -110,6 +120,12 @@ def peak_rss_bytes(who: int) -> int:
     """`ru_maxrss` in bytes (Linux reports KiB, macOS bytes)."""
     value = resource.getrusage(who).ru_maxrss
     return int(value) if sys.platform == "darwin" else int(value) * 1024
+
+
+def cpu_seconds() -> float:
+    """User and system CPU of this process so far (a forked child starts from zero)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return float(usage.ru_utime + usage.ru_stime)
 
 
 def install(
@@ -145,3 +161,41 @@ def install_from_env() -> StageClock | None:
 
     atexit.register(dump)
     return clock
+
+
+WORKER_FILE = "{name}.worker-{pid}.json"
+
+
+def worker_times_file(target: Path, pid: int) -> Path:
+    return target.with_name(WORKER_FILE.format(name=target.name, pid=pid))
+
+
+def worker_times_files(target: Path) -> list[Path]:
+    pattern = WORKER_FILE.format(name=target.name, pid="*")
+    return sorted(target.parent.glob(pattern))
+
+
+def worker_times(target: Path) -> list[dict[str, Any]]:
+    """What each worker of the run that wrote `target` wrote as it exited."""
+    return [json.loads(path.read_text("utf-8")) for path in worker_times_files(target)]
+
+
+_worker_clock: StageClock | None = None
+
+
+def time_this_worker() -> None:
+    """In a local worker process, when `ZHNEWS_STAGE_TIMES` is set: time its stages and
+    write them to `worker_times_file` as it exits (a pool's workers leave through
+    multiprocessing's exit, which runs its finalizers and not `atexit`)."""
+    global _worker_clock
+    target = os.environ.get(STAGE_TIMES_ENV)
+    if not target or _worker_clock is not None:
+        return
+    clock = _worker_clock = StageClock()
+    install(clock)
+    path = worker_times_file(Path(target), os.getpid())
+
+    def dump() -> None:
+        path.write_text(json.dumps(clock.to_json(), indent=1) + "\n", encoding="utf-8")
+
+    multiprocessing.util.Finalize(None, dump, exitpriority=10)

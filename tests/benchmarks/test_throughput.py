@@ -116,6 +116,18 @@ def test_report_keys_and_sane_values(report: dict[str, Any], tmp_path: Path) -> 
     wall = pipeline["end_to_end"]["seconds"]
     assert report["stage_sum_seconds"] <= wall + 0.01
     assert big["stage_calls"]["segment+tag"] >= 20
+    # One process: no workers to time; the flow's own CPU, and how busy it kept a core.
+    cpu = report["cpu"]
+    assert cpu["run"]["flow"] > 0 and cpu["fixed_run"]["flow"] > 0
+    assert cpu["run"]["workers"] is None and cpu["workers_timed"] == 0
+    assert report["worker_stages"] is None
+    assert cpu["marginal_cpu_seconds"] == pytest.approx(
+        cpu["run"]["flow"] - cpu["fixed_run"]["flow"]
+    )
+    if marginal["mb_per_s"] is not None:
+        assert cpu["cores_busy"] == pytest.approx(
+            cpu["marginal_cpu_seconds"] / (chosen["wall_seconds"] - fixed["wall_seconds"])
+        )
 
     tagging = report["bounds"]["tagging"]
     assert tagging["mb_per_s"] > 0 and tagging["cores"] == report["machine"]["cores"]
@@ -135,6 +147,7 @@ def test_report_keys_and_sane_values(report: dict[str, Any], tmp_path: Path) -> 
     text = md.read_text()
     assert "segment+tag" in text and "not measured" in text and "Load average" in text
     assert "Tagging alone" in text and "temporary server answers" in text
+    assert "CPU: (b) took" in text and "In the workers of (b)" not in text
 
 
 def test_warm_runs_through_a_running_server(tmp_path: Path) -> None:

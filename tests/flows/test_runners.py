@@ -23,6 +23,7 @@ from flows import pipeline, plan
 from flows.cli import app
 from flows.partition import CURATED_TABLES
 from flows.runners import PRELOAD, Scale, task_runner
+from flows.stage_times import STAGE_TIMES_ENV, worker_times
 from flows.temporary_server import free_port
 from tests.conftest import SAMPLE_PAGE, harness_child_env
 from transforms.documents import Share
@@ -233,19 +234,30 @@ def test_a_run_on_local_worker_processes_matches_one_process(
 def test_the_command_on_local_workers_matches_one_process(
     raw: Path, single: Path, tmp_path: Path
 ) -> None:
-    """`zhnews run --workers 2` as a user types it: the worker server starts with the run."""
+    """`zhnews run --workers 2` as a user types it: the worker server starts with the run.
+    With the benchmark's stage timers on, each worker that analysed files reports its own
+    stages and CPU as it exits, and the tables are the same."""
     curated = tmp_path / "curated"
     zhnews = str(Path(sys.executable).with_name("zhnews"))
+    times = tmp_path / "stages.json"
     done = subprocess.run(
         [zhnews, "run", "--workers", "2", "--raw", str(raw), "--curated", str(curated)],
         capture_output=True,
         text=True,
-        env=harness_child_env(tmp_path),
+        env={**harness_child_env(tmp_path), STAGE_TIMES_ENV: str(times)},
         timeout=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "on 2 local worker processes" in done.stderr + done.stdout
     _assert_same(single, curated)
+    flow = json.loads(times.read_text())
+    assert flow["cpu_seconds"] > 0 and flow["seconds"]["waiting for workers"] > 0
+    assert "segment+tag" not in flow["seconds"]  # the workers tag, not the flow
+    workers = worker_times(times)
+    assert 1 <= len(workers) <= 2
+    assert all(w["cpu_seconds"] > 0 for w in workers)
+    analysed = sum(w["calls"].get("segment+tag", 0) for w in workers)
+    assert analysed == _tables(curated)["articles"].height > 0
 
 
 @task

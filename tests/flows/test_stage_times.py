@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 import types
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +63,13 @@ def test_every_timed_function_exists() -> None:
 def test_inert_without_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(STAGE_TIMES_ENV, raising=False)
     assert install_from_env() is None
+
+
+def test_a_worker_is_not_timed_without_the_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv(STAGE_TIMES_ENV, raising=False)
+    monkeypatch.setattr(stage_times, "_worker_clock", None)
+    stage_times.time_this_worker()
+    assert stage_times._worker_clock is None
+    assert stage_times.worker_times(tmp_path / "stages.json") == []
