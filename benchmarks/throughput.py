@@ -473,7 +473,8 @@ def run_pipeline(
         load_after=loadavg(),
         cpu_seconds=times.get("cpu_seconds"),
         worker_cpu_seconds=sum(float(w["cpu_seconds"]) for w in timed) if timed else None,
-        worker_stages=worker_stages or None,
+        # In the order of the flow's own table.
+        worker_stages={s: worker_stages[s] for s in STAGES if s in worker_stages} or None,
         workers_timed=len(timed),
     )
 

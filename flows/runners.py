@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, get_args
 
+from flows.stage_times import time_this_worker
+
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
 
@@ -150,8 +152,6 @@ def start_worker() -> None:
     """Each local worker's first step: `prepare_worker` (done already where it was forked
     from a prepared server), and its stage timers when the benchmark asks for them."""
     prepare_worker()
-    from flows.stage_times import time_this_worker
-
     time_this_worker()
 
 

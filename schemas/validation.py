@@ -19,9 +19,9 @@ from schemas.tables import ARTICLE_MODELS
 _MAX_DETAIL_CASES = 5
 _SPAN_TABLES = {"sentences": "text", "tokens": "token", "entities": "text"}
 # pandera collects one query per check, some forty a table. polars' default engine sets up
-# its streaming executor for each (about 0.2 ms, ten times the query on a partition's
-# frames); the in-memory engine gives the same frames without it. Half of a table's
-# validation time on a worker's group of files, and what made more, smaller tasks cost.
+# its streaming executor for each (about 0.2 ms, ten times the query itself on a worker's
+# group of files); the in-memory engine gives the same frames without it. That set-up was
+# half of a group's validation time.
 _ENGINE: Final = "in-memory"
 
 
