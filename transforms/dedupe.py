@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from hashlib import sha1
-from operator import index
 
 import numpy as np
 import polars as pl
@@ -27,8 +26,8 @@ _SEED = 20260615
 # Fixed so that signatures stored in Parquet stay comparable across library upgrades.
 _SCHEME = "affine32"
 _NOISE = re.compile(r"[\s\W_]+")
-# Shingles hashed at a time: bounds memory whatever the length of an article.
-_BATCH = 8192
+# Shingles hashed and permuted at a time: bounds memory whatever the length of an article.
+_BATCH = 1024
 ORDER_COLUMNS = ("pub_date", "source", "raw_path", "raw_article_idx")
 
 
@@ -49,40 +48,57 @@ def _permutations() -> np.ndarray:
     return permutations
 
 
-def _new_minhash(
-    hashvalues: np.ndarray | None = None, hashfunc: Callable[[int], int] | None = None
-) -> MinHash:
+def _new_minhash(hashvalues: np.ndarray | None = None) -> MinHash:
     return MinHash(
         num_perm=NUM_PERM,
         seed=_SEED,
         scheme=_SCHEME,
         hashvalues=hashvalues,
         permutations=_permutations(),
-        hashfunc=hashfunc,
     )
 
 
-def sha1_hashes(shingles: Iterable[bytes]) -> list[int]:
+def sha1_hashes(shingles: Iterable[bytes]) -> np.ndarray:
     """datasketch's `sha1_hash32` of each shingle (the first four bytes of its SHA-1, read
     little-endian), all digests read as one array instead of one `struct.unpack` each."""
     digests = b"".join([sha1(shingle).digest() for shingle in shingles])
     # A SHA-1 digest is five 32-bit words; the hash is the first of each.
-    return np.frombuffer(digests, dtype="<u4")[::5].tolist()
+    return np.frombuffer(digests, dtype="<u4")[::5]
+
+
+# MurmurHash3's 32-bit finalizer, with which datasketch's "affine32" scheme mixes each hash
+# before permuting it.
+_FMIX32 = tuple(np.uint32(v) for v in (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16))
+
+
+def _fmix32(hashes: np.ndarray) -> np.ndarray:
+    s1, m1, s2, m2, s3 = _FMIX32
+    mixed = hashes ^ (hashes >> s1)
+    mixed *= m1
+    mixed ^= mixed >> s2
+    mixed *= m2
+    mixed ^= mixed >> s3
+    return mixed
 
 
 def signature(text: str) -> list[int]:
     """MinHash of the body's character shingles, as plain ints for a Parquet list column.
 
-    A shingle seen twice changes no minimum, so each is hashed once. Fed in batches: a
-    batch costs NUM_PERM 8-byte values per shingle, so a body of a million characters in
-    one batch would take a gigabyte; the minimum is the same.
+    datasketch's `MinHash.update_batch` (scheme "affine32", SHA-1 hashes) computed here as
+    arrays: each shingle's hash mixed, permuted by every `a * h + b` (wrapping in uint32)
+    and the minimum kept, without the list of Python ints datasketch takes, in batches
+    small enough for the (NUM_PERM × batch) products to stay in the processor's cache
+    (half the time of one large batch). A shingle seen twice changes no minimum, so each
+    is hashed once. A test holds the values to datasketch's own.
     """
-    # The hashes are computed here (`sha1_hashes`); the MinHash takes them as they are.
-    mh = _new_minhash(hashfunc=index)
+    a, b = _permutations()
+    a, b = a[:, None], b[:, None]
+    mins = np.full(NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32)
     shingles = list(dict.fromkeys(_shingles(text)))
     for start in range(0, len(shingles), _BATCH):
-        mh.update_batch(sha1_hashes(shingles[start : start + _BATCH]))
-    return [int(v) for v in mh.hashvalues]
+        mixed = _fmix32(sha1_hashes(shingles[start : start + _BATCH]))
+        np.minimum(mins, (a * mixed + b).min(axis=1), out=mins)
+    return mins.tolist()
 
 
 def _minhash(values: Sequence[int]) -> MinHash:

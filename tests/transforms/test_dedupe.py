@@ -134,8 +134,30 @@ def test_minhashes_share_one_read_only_set_of_permutations():
 def test_shingle_hashes_are_datasketchs_sha1_hash32():
     """One array read of the digests, the same 32-bit values datasketch hashes one by one."""
     shingles = [*dedupe._shingles(STORY + "ＡＢ股601328.SH、€5，😀𠀀"), b""]
-    assert dedupe.sha1_hashes(shingles) == [sha1_hash32(s) for s in shingles]
-    assert dedupe.sha1_hashes([]) == []
+    assert dedupe.sha1_hashes(shingles).tolist() == [sha1_hash32(s) for s in shingles]
+    assert dedupe.sha1_hashes([]).tolist() == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "一",
+        "一二三四五",
+        "一二三四五六",
+        STORY,
+        OTHER + "ＡＢ股601328.SH、€5，😀𠀀",
+        _long_text(5000),
+    ],
+)
+def test_signature_is_datasketchs_minhash_of_the_shingles(text: str) -> None:
+    """The arrays give what datasketch's own MinHash gives for the same shingles, hashed
+    with its default SHA-1 hash, whatever their number (none, one, several batches)."""
+    theirs = MinHash(num_perm=NUM_PERM, seed=20260615, scheme="affine32")
+    shingles = list(dict.fromkeys(dedupe._shingles(text)))
+    if shingles:
+        theirs.update_batch(shingles)
+    assert signature(text) == [int(v) for v in theirs.hashvalues]
 
 
 def _reference(articles: pl.DataFrame, prior: pl.DataFrame, threshold: float) -> dict:
