@@ -222,7 +222,7 @@ def analyse_file(
 
 
 # Raw bytes whose analysed tables are checked in one go: pandera's cost is mostly per
-# call (some 15 ms a table), which a day of many small files paid for every file; the
+# call (some 10 ms a table), which a day of many small files paid for every file; the
 # tables of a group are held in memory until it is checked.
 CHECK_BYTES = 4 * 1024 * 1024
 

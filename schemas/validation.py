@@ -110,9 +110,8 @@ def _span_failures(tables: Mapping[str, pl.DataFrame]) -> dict[str, list[str]]:
         bad.update(_differing_rows(even, chars))
         if not bad:
             continue
-        wrong = frame.select("article_id", column, "start").with_row_index("row")
-        wrong = wrong.filter(pl.col("row").is_in(sorted(bad)))
-        for _, article_id, value, start in wrong.iter_rows():
+        wrong = rows.filter(pl.col("row").is_in(sorted(bad)))
+        for article_id, value, start in wrong.select("article_id", "value", "start").iter_rows():
             found[article_id].append(
                 f"{table}.{column}: offset {start} does not index text ({value!r})"
             )
