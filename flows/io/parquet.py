@@ -365,8 +365,12 @@ def commit(curated: Location, files: Mapping[Location, pl.DataFrame | bytes | No
         moves.append([store.relative(staged, curated), final_rel])
     if staging:
         with ThreadPoolExecutor(min(STAGING_WRITERS, len(staging))) as writers:
-            # Every file staged, or the first error raised (the swap never starts).
-            list(writers.map(_stage, staging))
+            # Every file staged, or tried: `map` would cancel those not started when one
+            # fails, leaving which were written to chance.
+            staged_all = [writers.submit(_stage, item) for item in staging]
+        # The first error raised, in file order; the swap never starts.
+        for future in staged_all:
+            future.result()
     journal: dict[str, list] = {"moves": moves, "deletes": deletes}
     done = _write_journal(curated / JOURNAL_DIR, token, journal)
     _apply(curated, journal)
