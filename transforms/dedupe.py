@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
-from hashlib import sha1
+from collections.abc import Sequence
 
 import numpy as np
 import polars as pl
@@ -31,11 +30,32 @@ _BATCH = 1024
 ORDER_COLUMNS = ("pub_date", "source", "raw_path", "raw_article_idx")
 
 
-def _shingles(text: str) -> list[bytes]:
+# A shingle's hash: its code points read as a polynomial (wrapping in 64 bits), mixed by
+# MurmurHash3's 64-bit finalizer, the high 32 bits kept. All of a text's shingles are
+# hashed as one array, where SHA-1 took one call per shingle (four fifths of the time).
+_POLY = np.uint64(0x100000001B3)
+_FMIX64 = tuple(np.uint64(v) for v in (33, 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 32))
+
+
+def shingle_hashes(text: str) -> np.ndarray:
+    """The 32-bit hash of each character SHINGLE-gram of the body, whitespace and
+    punctuation removed; a body shorter than that is one shingle. Seeded with the
+    shingle's length, so that a short body does not hash like a prefix of a long one."""
     squashed = _NOISE.sub("", text)
-    if len(squashed) <= SHINGLE:
-        return [squashed.encode()] if squashed else []
-    return [squashed[i : i + SHINGLE].encode() for i in range(len(squashed) - SHINGLE + 1)]
+    points = np.frombuffer(squashed.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+    width = min(SHINGLE, len(points))
+    count = len(points) - width + 1 if width else 0
+    hashes = np.full(count, width, dtype=np.uint64)
+    for offset in range(width):
+        hashes *= _POLY
+        hashes += points[offset : offset + count]
+    shift, m1, m2, keep = _FMIX64
+    hashes ^= hashes >> shift
+    hashes *= m1
+    hashes ^= hashes >> shift
+    hashes *= m2
+    hashes ^= hashes >> shift
+    return (hashes >> keep).astype(np.uint32)
 
 
 @functools.cache
@@ -58,14 +78,6 @@ def _new_minhash(hashvalues: np.ndarray | None = None) -> MinHash:
     )
 
 
-def sha1_hashes(shingles: Iterable[bytes]) -> np.ndarray:
-    """datasketch's `sha1_hash32` of each shingle (the first four bytes of its SHA-1, read
-    little-endian), all digests read as one array instead of one `struct.unpack` each."""
-    digests = b"".join([sha1(shingle).digest() for shingle in shingles])
-    # A SHA-1 digest is five 32-bit words; the hash is the first of each.
-    return np.frombuffer(digests, dtype="<u4")[::5]
-
-
 # MurmurHash3's 32-bit finalizer, with which datasketch's "affine32" scheme mixes each hash
 # before permuting it.
 _FMIX32 = tuple(np.uint32(v) for v in (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16))
@@ -84,19 +96,19 @@ def _fmix32(hashes: np.ndarray) -> np.ndarray:
 def signature(text: str) -> list[int]:
     """MinHash of the body's character shingles, as plain ints for a Parquet list column.
 
-    datasketch's `MinHash.update_batch` (scheme "affine32", SHA-1 hashes) computed here as
-    arrays: each shingle's hash mixed, permuted by every `a * h + b` (wrapping in uint32)
-    and the minimum kept, without the list of Python ints datasketch takes, in batches
-    small enough for the (NUM_PERM × batch) products to stay in the processor's cache
-    (half the time of one large batch). A shingle seen twice changes no minimum, so each
-    is hashed once. A test holds the values to datasketch's own.
+    datasketch's `MinHash.update_batch` (scheme "affine32", with `shingle_hashes` as its
+    hash function) computed here as arrays: each shingle's hash mixed, permuted by every
+    `a * h + b` (wrapping in uint32) and the minimum kept, without the list of Python ints
+    datasketch takes, in batches small enough for the (NUM_PERM × batch) products to stay
+    in the processor's cache (half the time of one large batch). A shingle seen twice
+    changes no minimum. A test holds the values to datasketch's own.
     """
     a, b = _permutations()
     a, b = a[:, None], b[:, None]
     mins = np.full(NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32)
-    shingles = list(dict.fromkeys(_shingles(text)))
-    for start in range(0, len(shingles), _BATCH):
-        mixed = _fmix32(sha1_hashes(shingles[start : start + _BATCH]))
+    hashes = shingle_hashes(text)
+    for start in range(0, len(hashes), _BATCH):
+        mixed = _fmix32(hashes[start : start + _BATCH])
         np.minimum(mins, (a * mixed + b).min(axis=1), out=mins)
     return mins.tolist()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import tracemalloc
 from datetime import date
 
@@ -11,7 +12,6 @@ import numpy as np
 import polars as pl
 import pytest
 from datasketch import MinHash, MinHashLSH
-from datasketch.hashfunc import sha1_hash32
 
 from tests.conftest import SAMPLE_PAGE
 from transforms import dedupe
@@ -92,6 +92,37 @@ def test_unrelated_articles_on_one_topic_are_not_duplicates():
     }
 
 
+_MASK64 = (1 << 64) - 1
+
+
+def _shingle_hash(shingle: str) -> int:
+    """The documented shingle hash, one shingle at a time in Python ints: a polynomial of
+    the code points seeded with the length, MurmurHash3's fmix64, the high 32 bits."""
+    value = len(shingle)
+    for char in shingle:
+        value = (value * 0x100000001B3 + ord(char)) & _MASK64
+    value ^= value >> 33
+    value = (value * 0xFF51AFD7ED558CCD) & _MASK64
+    value ^= value >> 33
+    value = (value * 0xC4CEB9FE1A85EC53) & _MASK64
+    value ^= value >> 33
+    return value >> 32
+
+
+def _shingles(text: str) -> list[str]:
+    squashed = re.sub(r"[\s\W_]+", "", text)
+    if len(squashed) <= 5:
+        return [squashed] if squashed else []
+    return [squashed[i : i + 5] for i in range(len(squashed) - 4)]
+
+
+def _datasketch(shingles: list[str]) -> list[int]:
+    theirs = MinHash(num_perm=NUM_PERM, seed=20260615, scheme="affine32", hashfunc=_shingle_hash)
+    if shingles:
+        theirs.update_batch(shingles)
+    return [int(v) for v in theirs.hashvalues]
+
+
 def _long_text(chars: int) -> str:
     rng = random.Random(20260615)
     pieces = [STORY, EDITED, OTHER]
@@ -105,9 +136,7 @@ def test_a_long_body_has_the_signature_of_one_batch_in_bounded_memory():
     """Shingles are hashed in batches: the same minimum as one batch, in a fraction of the
     memory (one batch holds NUM_PERM 8-byte values per shingle: 200 MB here)."""
     text = _long_text(200_000)
-    whole = MinHash(num_perm=NUM_PERM, seed=20260615, scheme="affine32")
-    squashed = "".join(ch for ch in text if ch.isalnum())
-    whole.update_batch([squashed[i : i + 5].encode() for i in range(len(squashed) - 4)])
+    whole = _datasketch(_shingles(text))
 
     tracemalloc.start()
     try:
@@ -116,7 +145,7 @@ def test_a_long_body_has_the_signature_of_one_batch_in_bounded_memory():
     finally:
         tracemalloc.stop()
 
-    assert batched == [int(v) for v in whole.hashvalues]
+    assert batched == whole
     assert peak < 40 * 1024 * 1024
 
 
@@ -131,11 +160,16 @@ def test_minhashes_share_one_read_only_set_of_permutations():
     assert stored.jaccard(dedupe._minhash(signature(STORY))) == 1.0
 
 
-def test_shingle_hashes_are_datasketchs_sha1_hash32():
-    """One array read of the digests, the same 32-bit values datasketch hashes one by one."""
-    shingles = [*dedupe._shingles(STORY + "ＡＢ股601328.SH、€5，😀𠀀"), b""]
-    assert dedupe.sha1_hashes(shingles).tolist() == [sha1_hash32(s) for s in shingles]
-    assert dedupe.sha1_hashes([]).tolist() == []
+def test_shingle_hashes_are_the_documented_hash_of_each_shingle():
+    """One array pass over the text gives each shingle's hash, in text order: Latin letters
+    and digits, full-width forms, astral characters (four UTF-16 bytes, one code point)."""
+    texts = [STORY + "ＡＢ股601328.SH、€5，😀𠀀", "一", "一二三四五", "一二三四五六", "", "，。 "]
+    for text in texts:
+        shingles = _shingles(text)
+        assert dedupe.shingle_hashes(text).tolist() == [_shingle_hash(s) for s in shingles]
+    # Distinct shingles, distinct hashes (no collision among a long text's 1,600).
+    text = _long_text(20_000)
+    assert len(set(dedupe.shingle_hashes(text).tolist())) == len(set(_shingles(text))) > 1_500
 
 
 @pytest.mark.parametrize(
@@ -151,13 +185,10 @@ def test_shingle_hashes_are_datasketchs_sha1_hash32():
     ],
 )
 def test_signature_is_datasketchs_minhash_of_the_shingles(text: str) -> None:
-    """The arrays give what datasketch's own MinHash gives for the same shingles, hashed
-    with its default SHA-1 hash, whatever their number (none, one, several batches)."""
-    theirs = MinHash(num_perm=NUM_PERM, seed=20260615, scheme="affine32")
-    shingles = list(dict.fromkeys(dedupe._shingles(text)))
-    if shingles:
-        theirs.update_batch(shingles)
-    assert signature(text) == [int(v) for v in theirs.hashvalues]
+    """The arrays give what datasketch's own MinHash gives for the same shingles, with the
+    documented shingle hash as its hash function, whatever their number (none, one,
+    several batches)."""
+    assert signature(text) == _datasketch(_shingles(text))
 
 
 def _reference(articles: pl.DataFrame, prior: pl.DataFrame, threshold: float) -> dict:
