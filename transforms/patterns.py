@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import calendar
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 import cn2an
 
@@ -96,22 +97,52 @@ _COUNT_NOUNS = (
 _COUNT_LOOKBACK = 10
 
 
-class _Needing:
-    """A pattern each of whose matches needs one of a few strings in the text (a `%`, a
-    bracket, `年`): text with none of them is not scanned. Most sentences hold no `%`,
-    and a scan costs far more than looking for a character."""
+# Clause ends no pattern here matches, looks at or looks past: a match, its lookbehind and
+# its lookahead lie within one clause, and the end of a clause reads as the end of the text
+# to every lookahead (none of them accepts these characters, or the end).
+_CLAUSE_ENDS = re.compile("[，。]")
 
-    __slots__ = ("needs", "pattern")
+
+@lru_cache(maxsize=8)
+def _clause_ends(text: str) -> tuple[int, ...]:
+    """Where the clauses of `text` end (the same text is scanned by a dozen patterns)."""
+    return tuple(m.start() for m in _CLAUSE_ENDS.finditer(text))
+
+
+class _Needing:
+    """A pattern each of whose matches needs one of a few strings (a `%`, a bracket, `年`,
+    a digit) inside the match or its lookarounds, which never cross a clause end: only the
+    clauses holding one are scanned. Most clauses hold no `%`, and a scan of the whole text
+    costs far more than looking for a character.
+
+    The clauses are scanned in place (`finditer` with `pos` and `endpos`), so lookbehinds
+    see the text before them; a test holds every pattern to a scan of the whole text.
+    """
+
+    __slots__ = ("finder", "needs", "pattern")
 
     def __init__(self, pattern: str, needs: tuple[str, ...], flags: int = 0) -> None:
         self.pattern = re.compile(pattern, flags)
         self.needs = needs
+        self.finder = re.compile("|".join(re.escape(n) for n in sorted(needs, key=len)[::-1]))
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        for need in self.needs:
-            if need in text:
-                return self.pattern.finditer(text)
-        return iter(())
+        found = self.finder.search(text)
+        if found is None:
+            return
+        ends = _clause_ends(text)
+        last = len(ends)
+        while found is not None:
+            # The clause holding the needle, and the following ones while they hold one.
+            at = bisect_right(ends, found.start())
+            start = ends[at - 1] + 1 if at else 0
+            while True:
+                end = ends[at] if at < last else len(text)
+                found = self.finder.search(text, end)
+                if found is None or found.start() > (ends[at + 1] if at + 1 < last else len(text)):
+                    break
+                at += 1
+            yield from self.pattern.finditer(text, start, end)
 
 
 def _alternation(words: Iterable[str]) -> str:
@@ -126,6 +157,7 @@ def _measure_alternation() -> str:
 
 
 _MEASURE = _measure_alternation()
+_DIGITS = tuple("0123456789")
 _SCALE_ALT = _alternation(_SCALES_LONGEST_FIRST)
 _CURRENCY_ALT = _alternation(_CURRENCY)
 
@@ -149,16 +181,19 @@ _TICKER_PREFIXED = _Needing(
 # A bare bracketed code needs a name (or the * of *ST) right before the bracket: (2018) is not.
 _TICKER_BRACKETED = _Needing(r"(?<=[\u4e00-\u9fffA-Za-z*]\()(\d{6}|0\d{4})(?=\))", ("(",))
 _TICKER_LABELLED = _Needing(r"代码:[ \t]*(\d{6})(?![\d.])", ("代码:",))
-_TICKER_RUN = re.compile(r"(?<![\dA-Za-z.,])\d{12,30}(?![\dA-Za-z.,%元万亿])")
+_TICKER_RUN = _Needing(r"(?<![\dA-Za-z.,])\d{12,30}(?![\dA-Za-z.,%元万亿])", _DIGITS)
 _A_SHARE_CODE = re.compile(r"(?:60[0135]|68[89]|00[0-3]|30[01]|4\d\d|8\d\d|920)\d{3}")
 _CODE_LEN = 6
 
-_MONEY = re.compile(
-    rf"{_AMOUNT}(?:(?P<currency>{_CURRENCY_ALT})(?![旦宵])(?:/(?P<per>{_MEASURE}))?)?"
+# Amounts with or without a currency; `_money_matches` keeps those with one, or with 亿
+# (`_is_bare_money`), so only clauses holding either are scanned.
+_MONEY = _Needing(
+    rf"{_AMOUNT}(?:(?P<currency>{_CURRENCY_ALT})(?![旦宵])(?:/(?P<per>{_MEASURE}))?)?",
+    (*_CURRENCY, "亿"),
 )
 _NOT_MONEY_AFTER = re.compile(rf"{_alternation(_MEASURE_WORDS + _NON_MONEY_NOUNS)}|\d")
 _COUNT_BEFORE = re.compile(rf"(?:{_alternation(_COUNT_NOUNS)})[^，。；！？,;!?\s]{{0,4}}$")
-_QUANTITY = re.compile(rf"(?<!第){_AMOUNT}(?P<measure>{_MEASURE})")
+_QUANTITY = _Needing(rf"(?<!第){_AMOUNT}(?P<measure>{_MEASURE})", _MEASURE_WORDS)
 
 _PERCENT = _Needing(rf"(?P<sign>(?<![\d%.])[-−])?(?P<num>{_NUM}){_SP}%", ("%",))
 # The lower end of 5-8%: a percentage whose sign is written once, after the upper end.

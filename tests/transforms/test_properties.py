@@ -310,14 +310,31 @@ _NEEDING = [value for value in vars(patterns).values() if isinstance(value, patt
 @example("贵阳银行(601997)和交通银行(601328.sh)、SZ000001分别上涨5.8%和0.3个百分点，代码:600000")
 @example("2025—2027年一季度，6月4日，1,175.28元，百分之十五，2-3%——")
 @example("会议定于15号召开")
+@example("营收3亿，其中2亿元。5人，3家12个，2018年3月。")
 def test_a_pattern_scans_only_text_that_holds_what_its_matches_need(raw: str) -> None:
-    """Skipping text without a `%` (or a bracket, or `年`) never loses a match."""
-    assert len(_NEEDING) >= 15
+    """Scanning only the clauses that hold a `%` (or a bracket, or `年`) finds what a scan
+    of the whole text finds, match for match and group for group. Money keeps the amounts
+    `_money_matches` keeps (with a currency, or in 亿): all it needs to find."""
+    assert len(_NEEDING) >= 18
     half_width = raw.translate(patterns._HALF_WIDTH)
     for needing in _NEEDING:
         for body in (raw, half_width):
-            found = [m.span() for m in needing.finditer(body)]
-            assert found == [m.span() for m in needing.pattern.finditer(body)]
+            found = [(m.span(), m.groups()) for m in needing.finditer(body)]
+            whole = [(m.span(), m.groups()) for m in needing.pattern.finditer(body)]
+            if needing is patterns._MONEY:
+                found, whole = _kept_money(found, body), _kept_money(whole, body)
+            assert found == whole
+
+
+def _kept_money(found: list[tuple[tuple[int, int], tuple[str | None, ...]]], body: str) -> list:
+    """The amounts `_money_matches` goes on with: a currency, or a bare amount in 亿."""
+    kept = []
+    for span, groups in found:
+        m = patterns._MONEY.pattern.match(body, span[0])
+        assert m is not None and m.span() == span
+        if m["currency"] or patterns._is_bare_money(m, body):
+            kept.append((span, groups))
+    return kept
 
 
 # ------------------------------------------------------------------ entities
