@@ -455,14 +455,25 @@ def is_repeat_of(text: str, sources: Sequence[str]) -> bool:
         # A cut-off piece of body text is found inside the sentence it starts, up to
         # the cut; a repeat, set in its own box, stops where a clause stops.
         return any(_contains_to_a_boundary(source, needle) for source in sources)
-    if any(needle in source for source in sources):
+    # One search of all the sources at once: the needle has no blank, so it cannot match
+    # across the line break that joins two of them.
+    haystack = "\n".join(sources)
+    if needle in haystack:
         return True
     clauses = _clauses(needle)
     total = sum(len(c) for c in clauses)
     if len(clauses) < 2 or not total:
         return False
-    haystack = "\n".join(sources)
-    covered = sum(len(c) for c in clauses if c in haystack)
+    # Clause by clause, stopping as soon as the share is reached or out of reach.
+    covered, left = 0, total
+    for clause in clauses:
+        left -= len(clause)
+        if clause in haystack:
+            covered += len(clause)
+            if covered / total >= _REPEAT_COVERAGE:
+                return True
+        elif (covered + left) / total < _REPEAT_COVERAGE:
+            return False
     return covered / total >= _REPEAT_COVERAGE
 
 
