@@ -109,25 +109,51 @@ class NameMention:
 def _gazetteer_mentions(
     tokens: Sequence[Token], gazetteer: Mapping[str, str], text: str
 ) -> dict[int, tuple[int, str]]:
-    """Longest gazetteer name starting at each token: {first token: (tokens, type)}."""
+    """Longest gazetteer name starting at each token: {first token: (tokens, type)}.
+
+    The names a token may start are looked up by its first character, longest first, and
+    a name counts where it ends with one of the next `_MAX_GAZETTEER_TOKENS` tokens of its
+    sentence: the longest such name is the one of the most tokens. Trying each run of
+    tokens instead took a slice and a lookup for every run of up to six."""
     found: dict[int, tuple[int, str]] = {}
     if not gazetteer:
         return found
-    # Most tokens start no listed name: rule them out by first character and length.
-    firsts = {name[0] for name in gazetteer if name}
-    longest = max(map(len, gazetteer))
+    lengths_by_first = _name_lengths(gazetteer)
+    count = len(tokens)
     for i, tok in enumerate(tokens):
-        if text[tok.start] not in firsts:
+        lengths = lengths_by_first.get(tok.token[0])
+        if lengths is None:
             continue
-        for n in range(min(_MAX_GAZETTEER_TOKENS, len(tokens) - i), 0, -1):
-            last = tokens[i + n - 1]
-            if last.sentence_idx != tok.sentence_idx or last.end - tok.start > longest:
+        start = tok.start
+        last = min(i + _MAX_GAZETTEER_TOKENS, count) - 1
+        for size in lengths:
+            entity_type = gazetteer.get(text[start : start + size])
+            if entity_type is None:
                 continue
-            entity_type = gazetteer.get(text[tok.start : last.end])
-            if entity_type is not None:
-                found[i] = (n, entity_type)
+            end = start + size
+            j = i
+            while j < last and tokens[j].end < end:
+                j += 1
+            if tokens[j].end == end and tokens[j].sentence_idx == tok.sentence_idx:
+                found[i] = (j - i + 1, entity_type)
                 break
     return found
+
+
+_lengths_of: tuple[Mapping[str, str], dict[str, list[int]]] | None = None
+
+
+def _name_lengths(gazetteer: Mapping[str, str]) -> dict[str, list[int]]:
+    """The lengths of the gazetteer's names by first character, longest first (kept for
+    the last gazetteer given: a run has one)."""
+    global _lengths_of
+    if _lengths_of is None or _lengths_of[0] is not gazetteer:
+        by_first: dict[str, set[int]] = {}
+        for name in gazetteer:
+            if name:
+                by_first.setdefault(name[0], set()).add(len(name))
+        _lengths_of = gazetteer, {c: sorted(sizes, reverse=True) for c, sizes in by_first.items()}
+    return _lengths_of[1]
 
 
 def _is_person(tok: Token, surnames: frozenset[str] | None) -> bool:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date
 
 import pytest
 
+from transforms import names
 from transforms.entities import Entity, extract_entities
 from transforms.names import is_place_token
 from transforms.sentences import split_sentences
-from transforms.tagging import tokenize
+from transforms.tagging import Token, tokenize
 
 
 def _names(text: str, nlp) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
@@ -98,3 +100,53 @@ def test_a_place_before_an_organisation_is_part_of_its_name(nlp) -> None:  # typ
     assert ("ORG", "湖北省广播电视局", "湖北省广播电视局") in _names(
         "湖北省广播电视局局长张世华表示。", nlp
     )
+
+
+def _listed_by_runs(tokens: list[Token], gazetteer: dict[str, str], text: str) -> dict:
+    """The gazetteer rule as written: of the runs of up to six tokens of one sentence
+    starting at a token, the longest whose text is a listed name."""
+    found = {}
+    for i, tok in enumerate(tokens):
+        for n in range(min(names._MAX_GAZETTEER_TOKENS, len(tokens) - i), 0, -1):
+            last = tokens[i + n - 1]
+            if last.sentence_idx == tok.sentence_idx and text[tok.start : last.end] in gazetteer:
+                found[i] = (n, gazetteer[text[tok.start : last.end]])
+                break
+    return found
+
+
+def test_gazetteer_names_are_the_longest_runs_of_tokens_that_are_listed() -> None:
+    """Names of several lengths sharing first characters, cut into tokens anywhere, across
+    sentence ends and blanks, longer than six tokens, and cut short by the text's end."""
+    gazetteer = {
+        "中国": "LOC",
+        "中国人民银行": "ORG",
+        "中国人民银行上海总部": "ORG",
+        "人民": "LOC",
+        "上海": "LOC",
+        "上海证券交易所": "ORG",
+        "交易所": "ORG",
+        "中信证券": "ORG",
+    }
+    pieces = [*gazetteer, "中", "国人", "民银行", "上", "海证券", "总部", "的", " "]
+    rng = random.Random(20260615)
+    found = 0
+    for _ in range(2000):
+        text, tokens, sentence = "", [], 0
+        for piece in rng.choices(pieces, k=rng.randrange(1, 25)):
+            if piece == " ":
+                text += piece
+                continue
+            # Cut anywhere, and now and then a sentence ends between two tokens.
+            cuts = sorted(rng.sample(range(1, len(piece)), rng.randrange(len(piece))))
+            at = 0
+            for cut in [*cuts, len(piece)]:
+                start = len(text) + at
+                tokens.append(Token(sentence, piece[at:cut], "n", start, start + cut - at))
+                sentence += rng.random() < 0.1
+                at = cut
+            text += piece
+        listed = names._gazetteer_mentions(tokens, gazetteer, text)
+        assert listed == _listed_by_runs(tokens, gazetteer, text), text
+        found += len(listed)
+    assert found > 2000
