@@ -54,6 +54,7 @@ TIMED: tuple[tuple[str, str, str], ...] = (
     ("flows.partition", "document_articles", "rebuild"),
     ("transforms.tables", "tokenize", "segment+tag"),
     ("transforms.tables", "extract_entities", "entities"),
+    ("transforms.tables", "candidate_tokens", "keywords"),
     ("transforms.tables", "term_counts", "keywords"),
     ("transforms.tables", "corpus_idf", "keywords"),
     ("transforms.tables", "tfidf_from_counts", "keywords"),

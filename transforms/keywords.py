@@ -42,6 +42,19 @@ def is_candidate_word(
     return pos in allowed and len(word) >= 2 and word not in stopwords and not word.isdigit()
 
 
+def candidate_tokens(
+    tokens: Iterable[Token], stopwords: frozenset[str], allowed: frozenset[str] = CONTENT_POS
+) -> list[Token]:
+    """The tokens `is_candidate_word` accepts, judged inline: a call per token cost as much
+    as all the counting after it."""
+    return [
+        t
+        for t in tokens
+        if t.pos in allowed and len(t.token) >= 2 and t.token not in stopwords
+        if not t.token.isdigit()
+    ]
+
+
 def _ranked(scores: Mapping[str, float], method: str, top_k: int) -> list[Keyword]:
     # Ties broken by the word itself so that reruns give identical ranks.
     ordered = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
@@ -50,7 +63,7 @@ def _ranked(scores: Mapping[str, float], method: str, top_k: int) -> list[Keywor
 
 def candidate_words(tokens: Iterable[Token], stopwords: frozenset[str]) -> set[str]:
     """The words of one article that may become keywords (what document frequency counts)."""
-    return {t.token for t in tokens if is_candidate_word(t.token, t.pos, CONTENT_POS, stopwords)}
+    return {t.token for t in candidate_tokens(tokens, stopwords)}
 
 
 DOC_FREQ_DTYPES: dict[str, pl.DataType] = {
@@ -141,9 +154,7 @@ def tfidf_keywords(
 
 def term_counts(tokens: Iterable[Token], stopwords: frozenset[str]) -> Counter[str]:
     """How often each candidate word occurs in one article (what TF-IDF weighs)."""
-    return Counter(
-        t.token for t in tokens if is_candidate_word(t.token, t.pos, CONTENT_POS, stopwords)
-    )
+    return Counter([t.token for t in candidate_tokens(tokens, stopwords)])
 
 
 def tfidf_from_counts(
@@ -193,19 +204,14 @@ def cooccurrence(
     the one k places on for k below `window`, where both lie in one sentence; a Counter
     updated pair by pair took as long as ranking the graph.
     """
-    words: list[str] = []
-    sentence: list[int] = []
-    for tok in tokens:
-        word = tok.token
-        if is_candidate_word(word, tok.pos, TEXTRANK_POS, stopwords):
-            words.append(word)
-            sentence.append(tok.sentence_idx)
+    candidates = candidate_tokens(tokens, stopwords, TEXTRANK_POS)
+    words = [t.token for t in candidates]
     vocabulary = sorted(set(words))
     if len(vocabulary) < 2:
         return Cooccurrence(vocabulary, _NO_EDGES, _NO_EDGES)
     ids = {word: i for i, word in enumerate(vocabulary)}
     size = len(vocabulary)
-    sentences = np.array(sentence, np.int64)
+    sentences = np.array([t.sentence_idx for t in candidates], np.int64)
     # Each sentence's candidates together, in text order within it.
     order = np.argsort(sentences, kind="stable")
     seq = np.array([ids[word] for word in words], np.int64)[order]

@@ -19,6 +19,7 @@ from transforms.entities import extract_entities
 from transforms.keywords import (
     Cooccurrence,
     Keyword,
+    candidate_tokens,
     cooccurrence,
     corpus_idf,
     term_counts,
@@ -348,11 +349,13 @@ def analyse_articles(
     edges = 0
     for i, art in enumerate(articles):
         tokens = _add_article(cols, art, run_id=run_id, nlp=nlp)
-        for word, count in term_counts(tokens, nlp.stopwords).items():
+        # The content words once; TextRank's candidates are among them.
+        candidates = candidate_tokens(tokens, nlp.stopwords)
+        for word, count in term_counts(candidates, nlp.stopwords).items():
             terms["article_id"].append(art.article_id)
             terms["word"].append(word)
             terms["count"].append(count)
-        graph = cooccurrence(tokens, stopwords=nlp.stopwords)
+        graph = cooccurrence(candidates, stopwords=nlp.stopwords)
         graphs.append((art, graph))
         edges += len(graph.keys)
         # Ranked many at a time (faster), in bounded memory.

@@ -16,10 +16,12 @@ from transforms.keywords import (
     TEXTRANK_POS,
     Cooccurrence,
     Keyword,
+    candidate_tokens,
     cooccurrence,
     corpus_counts,
     corpus_idf,
     document_frequencies,
+    is_candidate_word,
     textrank_keywords,
     textrank_many,
     tfidf_keywords,
@@ -62,6 +64,19 @@ def _both(tokens: list[Token], nlp) -> dict[str, list[Keyword]]:  # type: ignore
         ),
         "textrank": textrank_keywords(tokens, stopwords=nlp.stopwords),
     }
+
+
+@pytest.mark.parametrize("allowed", [CONTENT_POS, TEXTRANK_POS])
+def test_candidate_tokens_are_those_is_candidate_word_accepts(
+    sample_page_text: str, allowed: frozenset[str], nlp
+) -> None:  # type: ignore[no-untyped-def]
+    """The inline filter and the word test agree on every token of the sample page and on
+    the edge cases: one character, digits, a stopword, a tag outside the set."""
+    edges = _toks(("一", "n", 0), ("2026", "n", 0), ("我们", "n", 0), ("银行", "p", 0))
+    tokens = _tokens(sample_page_text, nlp) + edges + _toks(("银行", "n", 1), ("贷款", "vn", 1))
+    expected = [t for t in tokens if is_candidate_word(t.token, t.pos, allowed, nlp.stopwords)]
+    assert candidate_tokens(tokens, nlp.stopwords, allowed) == expected
+    assert 100 < len(expected) < len(tokens)
 
 
 @pytest.mark.parametrize(
