@@ -19,8 +19,11 @@ _FULL_ALNUM = {
     **{code: code - 0xFEE0 for code in range(0xFF41, 0xFF5B)},  # ａ-ｚ
     0xFF05: ord("%"),  # ％ always follows a number
 }
+_FULL_ALNUM_RUN = re.compile("[" + "".join(chr(code) for code in sorted(_FULL_ALNUM)) + "]+")
 # Full-width '．' and '，' inside a number are a decimal point and a thousands separator.
-_NUMBER_PUNCT = re.compile(r"(?<=[0-9])[．，](?=[0-9])")
+# The mark comes first in the pattern, so the scan skips to each mark instead of trying a
+# lookbehind at every character.
+_NUMBER_PUNCT = re.compile(r"[．，](?<=[0-9][．，])(?=[0-9])")
 _NUMBER_HALF = {"．": ".", "，": ","}
 
 _CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef“”‘’《》"
@@ -35,8 +38,11 @@ _MAX_PAIR_GAP = 60
 
 
 def to_half_width(text: str) -> str:
-    """Full-width digits, Latin letters and number punctuation to their ASCII forms."""
-    text = text.translate(_FULL_ALNUM)
+    """Full-width digits, Latin letters and number punctuation to their ASCII forms.
+
+    Only the runs of full-width characters are translated: `translate` looks up every
+    character of the line."""
+    text = _FULL_ALNUM_RUN.sub(lambda run: run[0].translate(_FULL_ALNUM), text)
     return _NUMBER_PUNCT.sub(lambda m: _NUMBER_HALF[m.group()], text)
 
 
