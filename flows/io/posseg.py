@@ -119,17 +119,29 @@ _NO_EMISSION = np.full(_N, _MIN_FLOAT)
 _NO_EMISSION.setflags(write=False)
 
 
+# The first column of the search for each character: its states and their scores.
+_FIRST_COLUMNS: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _first_column(char: str) -> tuple[np.ndarray, np.ndarray]:
+    found = _FIRST_COLUMNS.get(char)
+    if found is None:
+        states = _CHAR_STATE_INDEX.get(char, _ALL)
+        scores = _START[states] + _EMISSION_ROWS.get(char, _NO_EMISSION)[states]
+        found = _FIRST_COLUMNS[char] = states, scores
+    return found
+
+
 def viterbi(obs: str) -> tuple[float, list[State]]:
     """`jieba.posseg.viterbi.viterbi` on jieba's own model: same path, same probability.
 
     Each column holds only the states jieba keeps for it; the previous column's are taken
     in descending order, so that `argmax`, which returns the first maximum, picks the
-    larger state on ties, as jieba's `max` over (score, state) pairs does.
+    larger state on ties, as jieba's `max` over (score, state) pairs does. Each column's
+    back pointers are kept by state number, so the way back reads one per column.
     """
-    first = obs[0]
-    states = _CHAR_STATE_INDEX.get(first, _ALL)
-    scores = _START[states] + _EMISSION_ROWS.get(first, _NO_EMISSION)[states]
-    back: list[tuple[np.ndarray, np.ndarray]] = []
+    states, scores = _first_column(obs[0])
+    back: list[np.ndarray] = []
     for char in obs[1:]:
         # jieba: the states that can follow one of the previous column's, among those
         # the character may be in; if none, those that can follow; if none, all.
@@ -145,15 +157,17 @@ def viterbi(obs: str) -> tuple[float, list[State]]:
         candidates = _TRANS[prev[:, None], states]
         candidates += scores[going_on][::-1, None]
         candidates += _EMISSION_ROWS.get(char, _NO_EMISSION)[states]
-        back.append((states, prev[candidates.argmax(axis=0)]))
-        scores = candidates.max(axis=0)
+        best = candidates.argmax(axis=0)
+        pointers = np.empty(_N, dtype=np.intp)
+        pointers[states] = prev[best]
+        back.append(pointers)
+        scores = candidates[best, np.arange(len(states))]
     end = len(states) - 1 - int(scores[::-1].argmax())
     state = int(states[end])
     prob = float(scores[end])
     route = [state] * len(obs)
     for i in range(len(obs) - 1, 0, -1):
-        column, pointers = back[i - 1]
-        state = int(pointers[int(np.searchsorted(column, state))])
+        state = int(back[i - 1][state])
         route[i - 1] = state
     return prob, [_STATES[i] for i in route]
 
