@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 from typing import NamedTuple, Protocol
 
 from transforms.patterns import Match, protected_spans
@@ -87,6 +88,7 @@ def _spans_by_sentence(spans: Sequence[Span], sentences: Sequence[Sentence]) -> 
 
 _BLANK = re.compile(r"\s")
 _new_tuple = tuple.__new__
+_word = itemgetter(0)
 
 
 def _tag_plain(
@@ -101,8 +103,9 @@ def _tag_plain(
     span = text[start:end]
     if not span.strip():
         return
-    tagged = list(tagger.tag(span))
-    if _BLANK.search(span) is None and "".join([word for word, _ in tagged]) == span:
+    words = tagger.tag(span)
+    tagged = words if isinstance(words, list) else list(words)
+    if _BLANK.search(span) is None and "".join(map(_word, tagged)) == span:
         # The common case, checked at once: every word lies where the previous one ended,
         # and none has a blank to trim; each word is the text at its offsets. Tokens made
         # by `tuple.__new__`, not the named tuple's own `__new__` (a Python function, half

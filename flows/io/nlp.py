@@ -6,6 +6,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 from functools import cache
+from operator import itemgetter
 from pathlib import Path
 
 import jieba
@@ -24,6 +25,7 @@ GAZETTEER = DICTIONARY_DIR / "gazetteer.txt"
 JIEBA_IDF = Path(jieba.__file__).with_name("analyse") / "idf.txt"
 
 
+_first = itemgetter(0)
 # Four-character compounds of these tags are split when both halves are common words
 # (a jieba dictionary frequency of at least COMMON_WORD_FREQ).
 SPLIT_COMPOUND_TAGS = frozenset({"n", "vn", "v", "l", "nz"})
@@ -85,6 +87,8 @@ class JiebaTagger:
     def _split_compounds(self, words: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """`tag`'s change to the words of a block of Han characters (the tagger keeps the
         result with the block, so a block seen before costs nothing more)."""
+        if 4 not in map(len, map(_first, words)):
+            return words
         tokenizer, posseg = self._load()
         freq = tokenizer.FREQ
         out: list[tuple[str, str]] = []

@@ -221,6 +221,22 @@ def _symbol_tag(piece: str, whole: str) -> str:
     return "eng" if re_eng.match(whole) else "x"
 
 
+def _symbol_block(block: str) -> tuple[tuple[str, str], ...]:
+    """jieba's words of a block outside Han runs (punctuation, numbers, Latin, blanks)."""
+    out: Tagged = []
+    for x in re_skip_internal.split(block):
+        if re_skip_internal.match(x):
+            out.append((x, "x"))
+            continue
+        # jieba tags each character, but tests the whole piece for `eng`.
+        out.extend((xx, _symbol_tag(xx, x)) for xx in x)
+    return tuple(out)
+
+
+# Blocks outside Han runs, tagged: the same punctuation recurs on every line, and the
+# tags depend on nothing but the block.
+_SYMBOL_BLOCKS: dict[str, tuple[tuple[str, str], ...]] = {}
+
 # log(frequency) by frequency: jieba's dictionary has about 5,000 distinct frequencies.
 _LOG_FREQ: dict[int, float] = {}
 
@@ -345,12 +361,12 @@ class FastPOSTokenizer:
                 if compiled is not None and len(memo) < BLOCK_CACHE_SIZE:
                     memo[block] = tuple(out[first:])
                 continue
-            for x in re_skip_internal.split(block):
-                if re_skip_internal.match(x):
-                    out.append((x, "x"))
-                    continue
-                # jieba tags each character, but tests the whole piece for `eng`.
-                out.extend((xx, _symbol_tag(xx, x)) for xx in x)
+            known = _SYMBOL_BLOCKS.get(block)
+            if known is None:
+                known = _symbol_block(block)
+                if len(_SYMBOL_BLOCKS) < BLOCK_CACHE_SIZE:
+                    _SYMBOL_BLOCKS[block] = known
+            out.extend(known)
         return out
 
     def _route_lengths(self, block: str) -> list[int]:
@@ -420,7 +436,11 @@ class FastPOSTokenizer:
                     run_start = x
             else:
                 if run_start >= 0:
-                    self._tag_run(sentence[run_start:x], out, tags, freq)
+                    if x - run_start == 1:
+                        char = sentence[run_start]
+                        out.append((char, tags.get(char, "x")))
+                    else:
+                        self._tag_run(sentence[run_start:x], out, tags, freq)
                     run_start = -1
                 word = sentence[x : x + length]
                 out.append((word, tags.get(word, "x")))
