@@ -34,6 +34,7 @@ from flows.io.state import (
     state_file,
 )
 from flows.io.store import Location, location
+from flows.runners import collection_paused
 from schemas.tables import DocFreq, Quarantine
 from schemas.validation import analysed_failures, checked, validate_tables
 from transforms.dedupe import ORDER_COLUMNS, assign_duplicates
@@ -257,6 +258,30 @@ def analyse_files(
     order, their tables checked a group of about `check_bytes` of raw text at a time
     (`check_together`); a group's frames then go to their scratch folders, or stay in
     memory where there is none."""
+    with collection_paused():
+        return _analyse_files(
+            raw_root,
+            source,
+            pub_date,
+            items,
+            run_id=run_id,
+            nlp=nlp,
+            max_file_bytes=max_file_bytes,
+            check_bytes=check_bytes,
+        )
+
+
+def _analyse_files(
+    raw_root: Location,
+    source: str,
+    pub_date: date,
+    items: Sequence[tuple[str, Share, Location | None]],
+    *,
+    run_id: str,
+    nlp: NlpModels,
+    max_file_bytes: int,
+    check_bytes: int,
+) -> list[FileAnalysis]:
     done: list[FileAnalysis] = []
     group: list[tuple[FileAnalysis, Location | None]] = []
     size = 0

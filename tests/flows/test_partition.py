@@ -566,6 +566,30 @@ def test_files_checked_together_get_what_each_gets_checked_alone(
         assert analysis.scratch == ((str(scratch),) if analysis.articles else ())
 
 
+def test_files_are_analysed_without_cyclic_collection(
+    tmp_path: Path, sample_page_text: str, nlp: NlpModels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The collector is off while a task's files are analysed, and on again after."""
+    import gc
+
+    raw = tmp_path / "raw"
+    files = build_tree(raw, sample_page_text)
+    real = partition_module.analyse_file
+    collecting: list[bool] = []
+
+    def spied(*args, **kwargs):  # type: ignore[no-untyped-def]
+        collecting.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(partition_module, "analyse_file", spied)
+    items = [(name, WHOLE, None) for name in files]
+    done = partition_module.analyse_files(
+        raw, "cbn", JUNE_15, items, run_id="r", nlp=nlp, max_file_bytes=MAX_BYTES
+    )
+    assert collecting == [False] * len(files) and len(done) == len(files)
+    assert gc.isenabled()
+
+
 def test_a_partition_analysed_unchecked_is_checked_whole_at_its_finish(
     tmp_path: Path, sample_page_text: str, nlp: NlpModels, monkeypatch: pytest.MonkeyPatch
 ) -> None:

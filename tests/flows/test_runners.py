@@ -367,3 +367,43 @@ def test_a_worker_loads_the_models_once_and_freezes_them() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
     )
     assert out.stdout.split() == ["1", "True", "True"]
+
+
+def test_collection_pauses_nest_across_threads_and_restore_what_was_there() -> None:
+    """Off from the first pause to the end of the last, whichever thread ends last; back
+    on only if it was on before."""
+    import gc
+    import threading
+
+    from flows.runners import collection_paused
+
+    assert gc.isenabled()
+    inside, release = threading.Event(), threading.Event()
+    seen: list[bool] = []
+
+    def other() -> None:
+        with collection_paused():
+            inside.set()
+            release.wait(10)
+            seen.append(gc.isenabled())
+
+    thread = threading.Thread(target=other)
+    with collection_paused():
+        thread.start()
+        inside.wait(10)
+        with collection_paused():
+            seen.append(gc.isenabled())
+        seen.append(gc.isenabled())
+    seen.append(gc.isenabled())  # the other thread's pause is still open
+    release.set()
+    thread.join(10)
+    assert seen == [False, False, False, False]
+    assert gc.isenabled()
+
+    gc.disable()
+    try:
+        with collection_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
