@@ -43,6 +43,8 @@ from transforms.keywords import document_frequencies
 from transforms.tables import (
     ARTICLE_TABLES,
     QUARANTINE_DTYPES,
+    TERMS,
+    TERMS_DTYPES,
     NlpModels,
     analyse_articles,
     finish_tables,
@@ -429,7 +431,8 @@ def finish_partition(
     # The earlier articles are read only for the step that needs them, and let go right
     # after it; the keyword window's sums run on from partition to partition of the run.
     built = finish_tables(analysed, nlp=nlp, **_earlier_doc_freq(curated_root, pub_date, run_id))
-    analysed.clear()  # the curated tables share its columns; its term counts can go
+    terms = pl.concat([frames[TERMS] for frames in analysed]) if analysed else None
+    analysed.clear()  # the curated tables share its columns
     articles = built["articles"]
     built["articles"] = assign_duplicates(
         articles, _earlier_articles(curated_root, source, pub_date, dedupe_days, articles)
@@ -465,10 +468,16 @@ def finish_partition(
     )
     report.reasons = dict(Counter(r.reason for r in rejections))
 
+    curated_ids = tables["articles"]["article_id"]
     doc_freq = checked(
         DocFreq,
         document_frequencies(
-            tables["tokens"], source=source, pub_date=pub_date, stopwords=nlp.stopwords
+            terms.filter(pl.col("article_id").is_in(curated_ids.implode()))
+            if terms is not None
+            else pl.DataFrame(schema=TERMS_DTYPES),
+            n_docs=tables["tokens"]["article_id"].n_unique(),
+            source=source,
+            pub_date=pub_date,
         ),
     )
     frames: dict[str, pl.DataFrame] = {

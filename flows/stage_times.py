@@ -57,7 +57,7 @@ TIMED: tuple[tuple[str, str, str], ...] = (
     ("transforms.tables", "candidate_tokens", "keywords"),
     ("transforms.tables", "term_counts", "keywords"),
     ("transforms.tables", "corpus_idf", "keywords"),
-    ("transforms.tables", "tfidf_from_counts", "keywords"),
+    ("transforms.tables", "_keyword_rows", "keywords"),
     ("transforms.tables", "cooccurrence", "keywords"),
     ("transforms.tables", "textrank_many", "keywords"),
     ("flows.partition", "_earlier_doc_freq", "keywords"),

@@ -76,24 +76,13 @@ DOC_FREQ_DTYPES: dict[str, pl.DataType] = {
 
 
 def document_frequencies(
-    tokens: pl.DataFrame, *, source: str, pub_date: date, stopwords: frozenset[str]
+    terms: pl.DataFrame, *, n_docs: int, source: str, pub_date: date
 ) -> pl.DataFrame:
-    """One partition's `doc_freq` rows from its curated `tokens` table."""
-    n_docs = tokens["article_id"].n_unique()
-    # The words `candidate_words` counts, judged once per distinct (word, tag).
-    pairs = tokens.select("token", "pos").unique()
-    keep = pairs.filter(
-        pl.Series(
-            [is_candidate_word(w, p, CONTENT_POS, stopwords) for w, p in pairs.iter_rows()],
-            dtype=pl.Boolean,
-        )
-    )
-    counted = (
-        tokens.join(keep, on=["token", "pos"])
-        .group_by("token")
-        .agg(pl.col("article_id").n_unique().alias("df"))
-        .rename({"token": "word"})
-    )
+    """One partition's `doc_freq` rows from the term counts of its curated articles
+    (`term_counts`, one row per article and word: `analyse_articles`' `TERMS`), and
+    `n_docs`, how many articles it has. The words each article holds were counted where
+    it was tagged; counting them again from the tokens table took a join over all of them."""
+    counted = terms.group_by("word").agg(pl.col("article_id").n_unique().alias("df"))
     return (
         counted.with_columns(
             pl.lit(source).alias("source"),

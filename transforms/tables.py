@@ -7,7 +7,6 @@ row tuples, and the column dtypes are fixed here so every partition has the same
 from __future__ import annotations
 
 import hashlib
-from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,7 +23,6 @@ from transforms.keywords import (
     corpus_idf,
     term_counts,
     textrank_many,
-    tfidf_from_counts,
 )
 from transforms.pages import ArticleDraft
 from transforms.patterns import number_matches
@@ -319,6 +317,9 @@ def _add_keywords(cols: _Columns, article_id: str, pub_day: int, keywords: list[
         )
 
 
+# Keywords kept per article and method.
+TFIDF_TOP_K = 10
+
 # Edges of the TextRank graphs ranked together (some tens of MB of arrays meanwhile).
 TEXTRANK_BATCH_EDGES = 250_000
 
@@ -388,33 +389,70 @@ def finish_tables(
         return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
 
     tables = {t: joined(t, TABLE_DTYPES[t]) for t in ARTICLE_TABLES if t != "keywords"}
-    terms = joined(TERMS, TERMS_DTYPES)
+    # One row per article and word (the last, should an article come twice).
+    terms = joined(TERMS, TERMS_DTYPES).unique(
+        ["article_id", "word"], keep="last", maintain_order=True
+    )
     textrank = joined(TEXTRANK, TABLE_DTYPES["keywords"])
-    counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    batch: Counter[str] = Counter()
-    for article_id, word, count in terms.iter_rows():
-        counts[article_id][word] = count
-        batch[word] += 1
-    earlier = corpus_df or {}
     articles = tables["articles"]
+    batch = terms.group_by("word").len()
+    earlier = corpus_df or {}
     idf = corpus_idf(
-        {w: n + earlier.get(w, 0) for w, n in batch.items()},
+        {w: n + earlier.get(w, 0) for w, n in batch.iter_rows()},
         corpus_docs + articles.height,
         prior=nlp.idf,
         default_idf=nlp.default_idf,
     )
-    ranked: dict[str, list[Keyword]] = {}
-    for article_id, _, keyword, method, rank, weight in textrank.iter_rows():
-        ranked.setdefault(article_id, []).append(Keyword(keyword, method, rank, weight))
-    cols = _Columns()
-    days = articles.select("article_id", pl.col("pub_date").cast(pl.Int32))
-    for article_id, pub_day in days.iter_rows():
-        tfidf = tfidf_from_counts(
-            counts.get(article_id, Counter()), idf=idf, default_idf=nlp.default_idf
-        )
-        _add_keywords(cols, article_id, pub_day, tfidf + ranked.get(article_id, []))
-    tables["keywords"] = cols.frames()["keywords"]
+    tables["keywords"] = _keyword_rows(articles, terms, textrank, idf, nlp.default_idf)
     return {t: tables[t] for t in ARTICLE_TABLES}
+
+
+def _keyword_rows(
+    articles: pl.DataFrame,
+    terms: pl.DataFrame,
+    textrank: pl.DataFrame,
+    idf: Mapping[str, float],
+    default_idf: float,
+    top_k: int = TFIDF_TOP_K,
+) -> pl.DataFrame:
+    """The keywords table: each article's `tfidf_from_counts` (the same arithmetic, as
+    columns: count over the article's total, times the word's IDF; ties to the word),
+    then its TextRank keywords, articles in table order."""
+    order = articles.select("article_id", "pub_date").with_row_index("position")
+    words = pl.DataFrame(
+        {"word": list(idf), "idf": list(idf.values())},
+        schema={"word": pl.String(), "idf": pl.Float64()},
+    )
+    tfidf = (
+        terms.join(words, on="word", how="left")
+        .with_columns(
+            weight=pl.col("count")
+            / pl.col("count").sum().over("article_id")
+            * pl.col("idf").fill_null(default_idf)
+        )
+        .join(order, on="article_id")
+        .sort(["position", "weight", "word"], descending=[False, True, False])
+        .with_columns(rank=pl.int_range(1, pl.len() + 1).over("article_id"), method=pl.lit("tfidf"))
+        .filter(pl.col("rank") <= top_k)
+        .select(
+            "position",
+            "article_id",
+            "pub_date",
+            keyword="word",
+            method="method",
+            rank="rank",
+            weight="weight",
+        )
+    )
+    ranked = textrank.drop("pub_date").join(order, on="article_id").select(tfidf.columns)
+    schema = TABLE_DTYPES["keywords"]
+    return (
+        pl.concat([tfidf.cast({"rank": pl.Int64()}), ranked.cast({"rank": pl.Int64()})])
+        .with_columns(second=pl.col("method") != "tfidf")
+        .sort(["position", "second"], maintain_order=True)
+        .select(list(schema))
+        .cast(pl.Schema(schema))
+    )
 
 
 def build_tables(

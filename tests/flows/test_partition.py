@@ -30,6 +30,7 @@ from flows.partition import (
     write_undated_quarantine,
 )
 from transforms.documents import WHOLE, Share
+from transforms.keywords import CONTENT_POS, is_candidate_word
 from transforms.tables import NlpModels
 
 JUNE_15 = date(2026, 6, 15)
@@ -502,6 +503,29 @@ def test_keyword_idf_learns_from_earlier_partitions(
     assert len(compared) >= 10
     for (day, idx, word), later in compared:
         assert later < weight[(day, idx, word)], word
+
+
+def test_doc_freq_counts_the_candidate_words_of_the_curated_tokens(
+    tmp_path: Path, sample_page_text: str, nlp: NlpModels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each word's document frequency is the number of curated articles whose tokens hold
+    it as a candidate word; a quarantined article counts for nothing."""
+    raw, curated = tmp_path / "raw", tmp_path / "curated"
+    files = build_tree(raw, sample_page_text)
+    victims: list[str] = []
+    _with_bad_tokens(monkeypatch, victims)
+    curate(raw, curated, files, "run-1", nlp)
+    tokens = read_table(curated, "tokens")
+    assert victims and not tokens.filter(pl.col("article_id").is_in(victims)).height
+    expected: dict[str, set[str]] = {}
+    for article_id, token, pos in tokens.select("article_id", "token", "pos").iter_rows():
+        if is_candidate_word(token, pos, CONTENT_POS, nlp.stopwords):
+            expected.setdefault(token, set()).add(article_id)
+    doc_freq = read_table(curated, DOC_FREQ_TABLE)
+    assert dict(doc_freq.select("word", "df").iter_rows()) == {
+        word: len(ids) for word, ids in expected.items()
+    }
+    assert doc_freq["n_docs"].unique().to_list() == [tokens["article_id"].n_unique()]
 
 
 def _with_bad_tokens(monkeypatch: pytest.MonkeyPatch, victims: list[str]) -> None:

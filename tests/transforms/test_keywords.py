@@ -22,6 +22,7 @@ from transforms.keywords import (
     corpus_idf,
     document_frequencies,
     is_candidate_word,
+    term_counts,
     textrank_keywords,
     textrank_many,
     tfidf_keywords,
@@ -227,33 +228,24 @@ def test_corpus_idf_learns_that_a_word_in_every_article_is_common() -> None:
     assert idf["竖店"] == pytest.approx(9.0 + math.log((4999 + 1000) / 1000), rel=1e-6)
 
 
-def _tokens_frame(rows: list[tuple[str, str, str]]) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "article_id": [r[0] for r in rows],
-            "token": [r[1] for r in rows],
-            "pos": [r[2] for r in rows],
-        }
-    )
-
-
 def test_document_frequencies_count_articles_not_occurrences() -> None:
-    tokens = _tokens_frame(
-        [
-            ("a", "短剧", "n"),
-            ("a", "短剧", "n"),
-            ("a", "表示", "v"),  # a stopword
-            ("a", "的", "uj"),  # not a content word
-            ("b", "短剧", "n"),
-            ("b", "2026", "m"),
-            ("b", "贷款", "n"),
-        ]
+    """From each article's term counts, as `analyse_articles` keeps them: a word counts
+    once per article that holds it as a candidate word."""
+    articles = {
+        "a": _toks(("短剧", "n", 0), ("短剧", "n", 0), ("表示", "v", 0), ("的", "uj", 0)),
+        "b": _toks(("短剧", "n", 0), ("2026", "m", 0), ("贷款", "n", 1)),
+        "c": _toks(("的", "uj", 0)),  # no candidate word, still an article
+    }
+    stopwords = frozenset({"表示"})
+    counts = {a: term_counts(tokens, stopwords) for a, tokens in articles.items()}
+    terms = pl.DataFrame(
+        [(a, word, n) for a, words in counts.items() for word, n in words.items()],
+        schema={"article_id": pl.String, "word": pl.String, "count": pl.Int64},
+        orient="row",
     )
-    got = document_frequencies(
-        tokens, source="cbn", pub_date=date(2026, 6, 15), stopwords=frozenset({"表示"})
-    )
+    got = document_frequencies(terms, n_docs=3, source="cbn", pub_date=date(2026, 6, 15))
     assert got.schema == pl.Schema(DOC_FREQ_DTYPES)
-    assert got.select("word", "df", "n_docs").rows() == [("短剧", 2, 2), ("贷款", 1, 2)]
+    assert got.select("word", "df", "n_docs").rows() == [("短剧", 2, 3), ("贷款", 1, 3)]
 
 
 def test_corpus_counts_sum_partitions() -> None:

@@ -301,3 +301,52 @@ def test_keywords_ranked_per_article_and_method(tables: dict[str, pl.DataFrame])
     for (_, _), group in keywords.group_by("article_id", "method", maintain_order=True):
         assert group["rank"].to_list() == list(range(1, group.height + 1))
         assert group.height <= 10
+
+
+def test_keyword_rows_are_each_articles_tfidf_then_its_textrank() -> None:
+    """The columnar TF-IDF ranks as `tfidf_from_counts` does, article by article, float for
+    float, ties to the word; each article's TextRank rows follow its TF-IDF rows."""
+    import random
+
+    from transforms.keywords import Keyword, tfidf_from_counts
+
+    rng = random.Random(20260615)
+    words = [f"词{i}" for i in range(40)]
+    day = date(2026, 6, 15)
+    ids = [f"a{i}" for i in range(30)]
+    counts = {
+        a: {w: rng.choice([1, 1, 2, 3, 7]) for w in rng.sample(words, rng.randrange(0, 25))}
+        for a in ids
+    }
+    # A few IDF values only, and whole counts: many exact ties.
+    idf = {w: rng.choice([1.5, 2.0, 2.0, 3.25]) for w in words[:-5]}
+    terms = pl.DataFrame(
+        [(a, w, n) for a, found in counts.items() for w, n in found.items()],
+        schema=transforms.tables.TERMS_DTYPES,
+        orient="row",
+    )
+    ranked = {
+        a: [Keyword(w, "textrank", r, 1.0 / r) for r, w in enumerate(rng.sample(words, 3), 1)]
+        for a in ids[::2]
+    }
+    textrank = pl.DataFrame(
+        [(a, day, k.keyword, k.method, k.rank, k.weight) for a, ks in ranked.items() for k in ks],
+        schema=TABLE_DTYPES["keywords"],
+        orient="row",
+    )
+    articles = pl.DataFrame({"article_id": ids[::-1], "pub_date": [day] * len(ids)})
+
+    got = transforms.tables._keyword_rows(articles, terms, textrank, idf, 9.0)
+
+    expected = [
+        (a, day, k.keyword, k.method, k.rank, k.weight)
+        for a in ids[::-1]
+        for k in tfidf_from_counts(counts[a], idf=idf, default_idf=9.0) + ranked.get(a, [])
+    ]
+    assert got.schema == pl.Schema(TABLE_DTYPES["keywords"])
+    assert got.rows() == expected
+    weights: dict[str, list[float]] = {}
+    for a, _, _, method, _, weight in expected:
+        if method == "tfidf":
+            weights.setdefault(a, []).append(weight)
+    assert sum(len(set(w)) < len(w) for w in weights.values()) > 10  # ties within articles
