@@ -288,6 +288,27 @@ def test_local_workers_are_forked_from_the_preloaded_server() -> None:
     assert all(preloaded and models == 1 for _, preloaded, _, models in facts)
 
 
+@task
+def _polars_threads() -> int:
+    return pl.thread_pool_size()
+
+
+@flow
+def _probe_polars_threads() -> list[int]:
+    with task_runner(Scale(2, "process")) as pool:
+        futures = [pool.submit(_polars_threads, parameters={}) for _ in range(4)]
+        return [future.result() for future in futures]
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_local_workers_run_polars_on_one_thread_and_leave_the_flow_its_own() -> None:
+    """As many workers as cores: polars' threads in a worker would only contend with the
+    other workers. The flow's process keeps its own setting."""
+    before = os.environ.get("POLARS_MAX_THREADS")
+    assert _probe_polars_threads() == [1] * 4
+    assert os.environ.get("POLARS_MAX_THREADS") == before
+
+
 @pytest.mark.usefixtures("prefect_harness")
 def test_local_dask_workers_prepare_themselves_as_they_start() -> None:
     """The LocalCluster's workers import PRELOAD on start: dictionaries loaded once and
