@@ -448,8 +448,10 @@ def _keyword_rows(
     schema = TABLE_DTYPES["keywords"]
     return (
         pl.concat([tfidf.cast({"rank": pl.Int64()}), ranked.cast({"rank": pl.Int64()})])
+        # Ranks are unique within an article and method: the order is total, whatever
+        # order the joins gave.
         .with_columns(second=pl.col("method") != "tfidf")
-        .sort(["position", "second"], maintain_order=True)
+        .sort(["position", "second", "rank"])
         .select(list(schema))
         .cast(pl.Schema(schema))
     )
