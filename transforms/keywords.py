@@ -61,11 +61,6 @@ def _ranked(scores: Mapping[str, float], method: str, top_k: int) -> list[Keywor
     return [Keyword(w, method, rank, float(s)) for rank, (w, s) in enumerate(ordered, start=1)]
 
 
-def candidate_words(tokens: Iterable[Token], stopwords: frozenset[str]) -> set[str]:
-    """The words of one article that may become keywords (what document frequency counts)."""
-    return {t.token for t in candidate_tokens(tokens, stopwords)}
-
-
 DOC_FREQ_DTYPES: dict[str, pl.DataType] = {
     "source": pl.String(),
     "pub_date": pl.Date(),
