@@ -245,6 +245,7 @@ def check_together(analyses: Sequence[FileAnalysis]) -> None:
         analysis.failures = {i: found[i] for i in ids if i in found}
 
 
+@collection_paused()
 def analyse_files(
     raw_root: Location,
     source: str,
@@ -260,30 +261,6 @@ def analyse_files(
     order, their tables checked a group of about `check_bytes` of raw text at a time
     (`check_together`); a group's frames then go to their scratch folders, or stay in
     memory where there is none."""
-    with collection_paused():
-        return _analyse_files(
-            raw_root,
-            source,
-            pub_date,
-            items,
-            run_id=run_id,
-            nlp=nlp,
-            max_file_bytes=max_file_bytes,
-            check_bytes=check_bytes,
-        )
-
-
-def _analyse_files(
-    raw_root: Location,
-    source: str,
-    pub_date: date,
-    items: Sequence[tuple[str, Share, Location | None]],
-    *,
-    run_id: str,
-    nlp: NlpModels,
-    max_file_bytes: int,
-    check_bytes: int,
-) -> list[FileAnalysis]:
     done: list[FileAnalysis] = []
     group: list[tuple[FileAnalysis, Location | None]] = []
     size = 0
@@ -431,7 +408,11 @@ def finish_partition(
     # The earlier articles are read only for the step that needs them, and let go right
     # after it; the keyword window's sums run on from partition to partition of the run.
     built = finish_tables(analysed, nlp=nlp, **_earlier_doc_freq(curated_root, pub_date, run_id))
-    terms = pl.concat([frames[TERMS] for frames in analysed]) if analysed else None
+    terms = (
+        pl.concat([frames[TERMS] for frames in analysed])
+        if analysed
+        else pl.DataFrame(schema=TERMS_DTYPES)
+    )
     analysed.clear()  # the curated tables share its columns
     articles = built["articles"]
     built["articles"] = assign_duplicates(
@@ -472,9 +453,7 @@ def finish_partition(
     doc_freq = checked(
         DocFreq,
         document_frequencies(
-            terms.filter(pl.col("article_id").is_in(curated_ids.implode()))
-            if terms is not None
-            else pl.DataFrame(schema=TERMS_DTYPES),
+            terms.filter(pl.col("article_id").is_in(curated_ids.implode())),
             n_docs=tables["tokens"]["article_id"].n_unique(),
             source=source,
             pub_date=pub_date,
