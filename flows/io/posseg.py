@@ -41,9 +41,10 @@ State = tuple[str, str]
 
 _MIN_FLOAT = -3.14e100
 CACHE_SIZE = 200_000
-# Blocks (runs of Han, Latin and digits) whose tags are kept once the dictionary is final:
-# news repeats phrases, names and boilerplate (a fifth of the benchmark's text is in blocks
-# seen before). The first ones seen are kept; some tens of MB at most.
+# Blocks (runs of Han, Latin and digits, and the punctuation between them) whose tags are
+# kept once the dictionary is final: news repeats phrases, names and boilerplate (a fifth
+# of the benchmark's text is in blocks seen before), and the same punctuation on every
+# line. The first ones seen are kept; some tens of MB at most.
 BLOCK_CACHE_SIZE = 100_000
 
 _JIEBA = Path(jieba.__file__).parent
@@ -233,10 +234,6 @@ def _symbol_block(block: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-# Blocks outside Han runs, tagged: the same punctuation recurs on every line, and the
-# tags depend on nothing but the block.
-_SYMBOL_BLOCKS: dict[str, tuple[tuple[str, str], ...]] = {}
-
 # log(frequency) by frequency: jieba's dictionary has about 5,000 distinct frequencies.
 _LOG_FREQ: dict[int, float] = {}
 
@@ -343,12 +340,15 @@ class FastPOSTokenizer:
         for index, block in enumerate(re_han_internal.split(sentence)):
             if not block:
                 continue
-            if index & 1 if _SPLIT_ALTERNATES else re_han_internal.match(block):
-                known = memo.get(block)
-                if known is not None:
-                    out.extend(known)
-                    continue
-                first = len(out)
+            # A block of Han text and one between them never have the same characters.
+            known = memo.get(block)
+            if known is not None:
+                out.extend(known)
+                continue
+            first = len(out)
+            if not (index & 1 if _SPLIT_ALTERNATES else re_han_internal.match(block)):
+                out.extend(_symbol_block(block))
+            else:
                 if compiled is None:
                     self._tag_block(block, self._route_lengths(block), out)
                 else:
@@ -358,15 +358,8 @@ class FastPOSTokenizer:
                     self._tag_block(block, compiled.lengths(han), out)
                 if refine is not None:
                     out[first:] = refine(out[first:])
-                if compiled is not None and len(memo) < BLOCK_CACHE_SIZE:
-                    memo[block] = tuple(out[first:])
-                continue
-            known = _SYMBOL_BLOCKS.get(block)
-            if known is None:
-                known = _symbol_block(block)
-                if len(_SYMBOL_BLOCKS) < BLOCK_CACHE_SIZE:
-                    _SYMBOL_BLOCKS[block] = known
-            out.extend(known)
+            if compiled is not None and len(memo) < BLOCK_CACHE_SIZE:
+                memo[block] = tuple(out[first:])
         return out
 
     def _route_lengths(self, block: str) -> list[int]:
