@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable, Mapping
 from itertools import pairwise
 
 _FULL_ALNUM = {
@@ -19,7 +20,6 @@ _FULL_ALNUM = {
     **{code: code - 0xFEE0 for code in range(0xFF41, 0xFF5B)},  # ａ-ｚ
     0xFF05: ord("%"),  # ％ always follows a number
 }
-_FULL_ALNUM_RUN = re.compile("[" + "".join(chr(code) for code in sorted(_FULL_ALNUM)) + "]+")
 # Full-width '．' and '，' inside a number are a decimal point and a thousands separator.
 # The mark comes first in the pattern, so the scan skips to each mark instead of trying a
 # lookbehind at every character.
@@ -37,12 +37,24 @@ _PARENS = re.compile(r"[（）()]")
 _MAX_PAIR_GAP = 60
 
 
-def to_half_width(text: str) -> str:
-    """Full-width digits, Latin letters and number punctuation to their ASCII forms.
+def run_translator(mapping: Mapping[int, int]) -> Callable[[str], str]:
+    """`str.translate(mapping)` that looks up only the runs of mapped characters: in news
+    text they come a few dozen a page, and `translate` looks up every character (four
+    times the time)."""
+    runs = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(mapping)) + "]+")
 
-    Only the runs of full-width characters are translated: `translate` looks up every
-    character of the line."""
-    text = _FULL_ALNUM_RUN.sub(lambda run: run[0].translate(_FULL_ALNUM), text)
+    def translate(text: str) -> str:
+        return runs.sub(lambda run: run[0].translate(mapping), text)
+
+    return translate
+
+
+_full_alnum_to_ascii = run_translator(_FULL_ALNUM)
+
+
+def to_half_width(text: str) -> str:
+    """Full-width digits, Latin letters and number punctuation to their ASCII forms."""
+    text = _full_alnum_to_ascii(text)
     return _NUMBER_PUNCT.sub(lambda m: _NUMBER_HALF[m.group()], text)
 
 
