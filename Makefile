@@ -22,6 +22,7 @@ $(UV):
 .venv/.synced: $(UV) pyproject.toml uv.lock
 	$(UV) sync --locked
 	.venv/bin/python -m compileall -q flows transforms schemas benchmarks
+	.venv/bin/python -m flows.kernels
 	touch $@
 
 install: .venv/.synced  ## install the locked dependencies and the zhnews command

@@ -157,9 +157,9 @@ def collection_paused() -> Iterator[None]:
 
 def prepare_worker() -> None:
     """In each local worker process, once, before its first file: import the pipeline,
-    load the dictionaries and compile the tagger's copy of them, then freeze them all
-    from the collector as `zhnews run` does in its own process. A
-    worker whose collector kept walking them analysed about 5% slower. Prefect's
+    load the dictionaries and the compiled kernels and compile the tagger's copy of the
+    dictionary, then freeze them all from the collector as `zhnews run` does in its own
+    process. A worker whose collector kept walking them analysed about 5% slower. Prefect's
     collections too (prefect-dask, which imports Dask): each worker's first task run
     loaded them, some 0.5 s, where the server it is forked from can do it once. And
     Prefect's API clients, two new ones per task, share their TLS contexts

@@ -31,6 +31,8 @@ SAFE_LOADERS = frozenset({"json", "tomllib", "tomli"})
 REVIEWED = {
     # The stage timer wraps the functions of its own constant table, TIMED.
     ("flows/stage_times.py", "importlib.import_module()"),
+    # The compiled kernels are the modules of its own constant table, KERNELS.
+    ("flows/kernels.py", "importlib.import_module()"),
     # The model cache reads back tables the project built from jieba's own files and wrote
     # to the user's cache folder; marshal builds values and runs nothing.
     ("flows/io/model_cache.py", "import marshal"),

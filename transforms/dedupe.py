@@ -25,8 +25,6 @@ _SEED = 20260615
 # Fixed so that signatures stored in Parquet stay comparable across library upgrades.
 _SCHEME = "affine32"
 _NOISE = re.compile(r"[\s\W_]+")
-# Shingles hashed and permuted at a time: bounds memory whatever the length of an article.
-_BATCH = 1024
 ORDER_COLUMNS = ("pub_date", "source", "raw_path", "raw_article_idx")
 
 
@@ -97,20 +95,17 @@ def signature(text: str) -> list[int]:
     """MinHash of the body's character shingles, as plain ints for a Parquet list column.
 
     datasketch's `MinHash.update_batch` (scheme "affine32", with `shingle_hashes` as its
-    hash function) computed here as arrays: each shingle's hash mixed, permuted by every
-    `a * h + b` (wrapping in uint32) and the minimum kept, without the list of Python ints
-    datasketch takes, in batches small enough for the (NUM_PERM × batch) products to stay
-    in the processor's cache (half the time of one large batch). A shingle seen twice
-    changes no minimum. A test holds the values to datasketch's own.
+    hash function), without the list of Python ints datasketch takes: each shingle's hash
+    mixed, then permuted by every `a * h + b` (wrapping in uint32) and the minimum kept,
+    in one compiled loop (`transforms.minhash_kernel`) instead of a (NUM_PERM x shingles)
+    array. A test holds the values to datasketch's own.
     """
+    from transforms.minhash_kernel import lower_minima
+
     a, b = _permutations()
-    a, b = a[:, None], b[:, None]
-    mins = np.full(NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32)
-    hashes = shingle_hashes(text)
-    for start in range(0, len(hashes), _BATCH):
-        mixed = _fmix32(hashes[start : start + _BATCH])
-        np.minimum(mins, (a * mixed + b).min(axis=1), out=mins)
-    return mins.tolist()
+    minima = np.full(NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32)
+    lower_minima(minima, _fmix32(shingle_hashes(text)), a, b)
+    return minima.tolist()
 
 
 def _minhash(values: Sequence[int]) -> MinHash:

@@ -241,72 +241,15 @@ def textrank_scores(edges: Mapping[tuple[str, str], int]) -> dict[str, float]:
     return _rank_many([Cooccurrence.of(vocabulary, numbered)])[0] if edges else {}
 
 
-# A neighbour column is summed with numpy while at least this many nodes of a level
-# have a neighbour in it; the few long rows left (hub words) finish in Python.
-_MIN_ROWS = 8
-
-
-@dataclass(frozen=True)
-class _Rest:
-    """The neighbours past a level's numpy columns, of the few nodes that have them."""
-
-    rows: np.ndarray
-    neighbours: np.ndarray
-    shares: np.ndarray
-    lengths: list[int]
-
-    def add(self, sums: list[float], products: np.ndarray) -> list[float]:
-        """Each row's sum so far plus its remaining products, one after another."""
-        values = products.tolist()
-        position = 0
-        for row, length in enumerate(self.lengths):
-            total = sums[row]
-            for value in values[position : position + length]:
-                total += value
-            sums[row] = total
-            position += length
-        return sums
-
-
-_Level = tuple[np.ndarray, list[tuple[int, np.ndarray, np.ndarray]], _Rest | None]
-
-
-def _level_plan(
-    rows: np.ndarray,
-    degree: np.ndarray,
-    row_start: np.ndarray,
-    neighbour: np.ndarray,
-    share: np.ndarray,
-) -> _Level:
-    """A level's nodes (`rows`, most neighbours first), its numpy columns (how many rows
-    have a k-th neighbour, which, and its share) and the rest for Python."""
-    columns = []
-    k = 0
-    while k < degree[0]:
-        count = int(np.count_nonzero(degree > k))
-        if count < _MIN_ROWS:
-            break
-        at = row_start[:count] + k
-        columns.append((count, neighbour[at], share[at]))
-        k += 1
-    long_rows = np.flatnonzero(degree > k)
-    if not len(long_rows):
-        return rows, columns, None
-    at = np.concatenate([np.arange(row_start[r] + k, row_start[r] + degree[r]) for r in long_rows])
-    lengths = (degree[long_rows] - k).tolist()
-    return rows, columns, _Rest(long_rows, neighbour[at], share[at], lengths)
-
-
 def _rank_many(graphs: Sequence[Cooccurrence]) -> list[dict[str, float]]:
     """`textrank_scores` of each graph (every one with an edge), all graphs at once.
 
     jieba sweeps the nodes in sorted order ten times, each node taking at once the new
     scores of the neighbours before it and the old ones of those after it (Gauss-Seidel),
-    adding its neighbours' shares one after another. Nodes of one level (after all their
-    earlier neighbours' levels) never neighbour each other, so a level is computed as one
-    vector: column k of the level adds every node's k-th share, in jieba's order; only a
-    node with more neighbours than most of its level adds the rest in Python. The floats
-    are jieba's, bit for bit.
+    adding its neighbours' shares one after another. The graphs' edges are laid out here
+    as arrays, each node's neighbours in the order jieba adds them up; the sweeps are
+    jieba's loops, compiled (`transforms.textrank_kernel`). The floats are jieba's, bit
+    for bit.
     """
     if not graphs:
         return []
@@ -335,33 +278,15 @@ def _rank_many(graphs: Sequence[Cooccurrence]) -> list[dict[str, float]]:
     # Weights are small integers: their float sums are exact in any order.
     share = weight / np.bincount(node, weights=weight, minlength=total)[neighbour]
 
-    # A node's level: one past the highest level of its earlier neighbours. Pairs come by
-    # ascending node, so each level is final before a later node reads it.
-    level = [0] * total
-    earlier = neighbour < node
-    for before, after in zip(neighbour[earlier].tolist(), node[earlier].tolist(), strict=True):
-        if level[before] >= level[after]:
-            level[after] = level[before] + 1
-    levels = np.array(level, dtype=np.int64)
-
     in_graph = degree > 0
     graph_of = np.repeat(np.arange(len(graphs)), sizes)
     ws = (1.0 / np.bincount(graph_of, weights=in_graph, minlength=len(graphs)))[graph_of]
+    # Each graph's nodes, ascending (sorted words), one graph after another.
     nodes = np.flatnonzero(in_graph)
-    nodes = nodes[np.lexsort((-degree[nodes], levels[nodes]))]
-    schedule = [
-        _level_plan(rows, degree[rows], row_start[rows], neighbour, share)
-        for rows in np.split(nodes, np.flatnonzero(np.diff(levels[nodes])) + 1)
-    ]
-    base = 1 - DAMPING
-    for _ in range(ITERATIONS):
-        for rows, columns, rest in schedule:
-            s = np.zeros(len(rows))
-            for count, neighbours, shares in columns:
-                s[:count] += shares * ws[neighbours]
-            if rest is not None:
-                s[rest.rows] = rest.add(s[rest.rows].tolist(), rest.shares * ws[rest.neighbours])
-            ws[rows] = base + DAMPING * s
+    bounds = np.searchsorted(nodes, offsets)
+    from transforms.textrank_kernel import sweep
+
+    sweep(ws, nodes, bounds, row_start, neighbour, share, ITERATIONS, 1 - DAMPING, DAMPING)
 
     out = []
     for graph, low_id, high_id in zip(

@@ -206,8 +206,12 @@ def load_models(
 
 
 def load_tagging_models() -> NlpModels:
-    """`load_models`, with the tagger's dictionary read and compiled now: for a process
-    that tags, before its first text (and before the collector is told to leave it be)."""
+    """`load_models`, with the tagger's dictionary read and compiled and the analysis's
+    compiled kernels loaded now: for a process that tags, before its first text (and
+    before the collector is told to leave it be)."""
+    from flows.kernels import load_kernels
+
+    load_kernels()
     models = load_models()
     if isinstance(models.tagger, JiebaTagger):
         models.tagger.prepare()

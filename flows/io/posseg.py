@@ -3,11 +3,11 @@
 `jieba.posseg` spends about four fifths of its time in its Viterbi search over
 (BMES x POS) states, run on every run of characters its dictionary cannot join: for each
 character, every state it may be in against every state of the character before, in
-Python. The search below does each character's step as one numpy array operation on
-jieba's own model, restricted to the same states, with the same sums in the same order
-(IEEE doubles either way, so the same floats) and ties broken as jieba's `max` over
-(score, state) breaks them; its results are cached per character run, since news repeats
-the same unknown words (names, tickers' short names) many times.
+Python. The search below runs the same loops compiled (`flows.io.viterbi_kernel`, numba)
+on jieba's own model, with the same sums in the same order (IEEE doubles either way, so
+the same floats) and ties broken as jieba's `max` over (score, state) breaks them; its
+results are cached per character run, since news repeats the same unknown words (names,
+tickers' short names) many times.
 
 Most of the rest went to Python overhead around jieba's route search: a generator per
 block, a `pair` per word, the word graph built as a dict and searched with a `max` over a
@@ -25,7 +25,7 @@ import re
 import string
 from collections import deque
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import repeat
 from math import log
 from pathlib import Path
@@ -97,80 +97,45 @@ for _from, _outs in trans_P.items():
 _CAN_FOLLOW = np.isfinite(_TRANS)
 _HAS_NEXT = np.array([bool(trans_P[state]) for state in _STATES])
 _START = np.array([start_P[state] for state in _STATES])
-_ALL = np.arange(_N)
-_ANY_STATE = np.ones(_N, dtype=bool)
-_CHAR_STATES: dict[str, np.ndarray] = {}
+# One row per character jieba's model knows (some 8,900; 20 MB, built in some 30 ms
+# before a worker starts), and a last one for every other character: the states the
+# character may be in (all, where jieba's state table has no entry), and log P(char |
+# state), `MIN_FLOAT` where jieba's emission table has none.
+_CHARS = sorted(set(char_state_tab_P) | {char for table in emit_P.values() for char in table})
+_CHAR_ROW = {char: i for i, char in enumerate(_CHARS)}
+_OTHER_CHAR = len(_CHARS)
+_CHAR_STATES = np.ones((len(_CHARS) + 1, _N), dtype=np.bool_)
 for _char, _states in char_state_tab_P.items():
-    _CHAR_STATES[_char] = np.zeros(_N, dtype=bool)
-    _CHAR_STATES[_char][[_INDEX[state] for state in _states]] = True
-_CHAR_STATE_INDEX = {char: np.flatnonzero(mask) for char, mask in _CHAR_STATES.items()}
-# log P(char | state) for every state, `MIN_FLOAT` where jieba's table has none: one row
-# per character some state emits (some 9,000 rows, 18 MB, built in 20 ms before a worker
-# starts, where building each row on first sight cost a worker 25 µs a character).
-_EMITTED = sorted({char for table in emit_P.values() for char in table})
-_EMISSIONS = np.full((len(_EMITTED), _N), _MIN_FLOAT)
-_ROW = {char: i for i, char in enumerate(_EMITTED)}
+    _CHAR_STATES[_CHAR_ROW[_char]] = False
+    _CHAR_STATES[_CHAR_ROW[_char], [_INDEX[state] for state in _states]] = True
+_EMISSIONS = np.full((len(_CHARS) + 1, _N), _MIN_FLOAT)
 for _i, _state in enumerate(_STATES):
     if emit_P[_state]:
-        _EMISSIONS[[_ROW[char] for char in emit_P[_state]], _i] = list(emit_P[_state].values())
-_EMISSIONS.setflags(write=False)
-_EMISSION_ROWS = dict(zip(_EMITTED, _EMISSIONS, strict=True))
-# Every other character gets `MIN_FLOAT` from every state.
-_NO_EMISSION = np.full(_N, _MIN_FLOAT)
-_NO_EMISSION.setflags(write=False)
+        _EMISSIONS[[_CHAR_ROW[char] for char in emit_P[_state]], _i] = list(emit_P[_state].values())
+for _table in (_TRANS, _CAN_FOLLOW, _HAS_NEXT, _START, _CHAR_STATES, _EMISSIONS):
+    _table.setflags(write=False)
 
 
-# The first column of the search for each character: its states and their scores.
-_FIRST_COLUMNS: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+@cache
+def _kernel() -> Callable[..., tuple[float, np.ndarray]]:
+    """The compiled search, imported on first use: numba and LLVM take 0.4 s and 120 MB
+    to load, which a flow process that leaves tagging to its workers does without."""
+    from flows.io.viterbi_kernel import search
 
-
-def _first_column(char: str) -> tuple[np.ndarray, np.ndarray]:
-    found = _FIRST_COLUMNS.get(char)
-    if found is None:
-        states = _CHAR_STATE_INDEX.get(char, _ALL)
-        scores = _START[states] + _EMISSION_ROWS.get(char, _NO_EMISSION)[states]
-        found = _FIRST_COLUMNS[char] = states, scores
-    return found
+    return search  # type: ignore[no-any-return]
 
 
 def viterbi(obs: str) -> tuple[float, list[State]]:
     """`jieba.posseg.viterbi.viterbi` on jieba's own model: same path, same probability.
 
-    Each column holds only the states jieba keeps for it; the previous column's are taken
-    in descending order, so that `argmax`, which returns the first maximum, picks the
-    larger state on ties, as jieba's `max` over (score, state) pairs does. Each column's
-    back pointers are kept by state number, so the way back reads one per column.
+    jieba's loops, compiled: for each character, the states it may be in among those the
+    previous column's can go to (if none, those; if none, all), each scored against the
+    previous states from the largest down, a later one taken only when strictly better,
+    so ties go to the larger state as jieba's `max` over (score, state) pairs sends them.
     """
-    states, scores = _first_column(obs[0])
-    back: list[np.ndarray] = []
-    for char in obs[1:]:
-        # jieba: the states that can follow one of the previous column's, among those
-        # the character may be in; if none, those that can follow; if none, all.
-        going_on = _HAS_NEXT[states]
-        prev = states[going_on][::-1]
-        expected = _CAN_FOLLOW[prev].any(axis=0)
-        mask = _CHAR_STATES.get(char, _ANY_STATE) & expected
-        if not mask.any():
-            mask = expected if expected.any() else _ANY_STATE
-        states = np.flatnonzero(mask)
-        # V[t-1][y0] + trans_p[y0][y] + emit_p[y][char], added in that order (the first
-        # sum written the other way round, which gives the same double).
-        candidates = _TRANS[prev[:, None], states]
-        candidates += scores[going_on][::-1, None]
-        candidates += _EMISSION_ROWS.get(char, _NO_EMISSION)[states]
-        best = candidates.argmax(axis=0)
-        pointers = np.empty(_N, dtype=np.intp)
-        pointers[states] = prev[best]
-        back.append(pointers)
-        scores = candidates[best, np.arange(len(states))]
-    end = len(states) - 1 - int(scores[::-1].argmax())
-    state = int(states[end])
-    prob = float(scores[end])
-    route = [state] * len(obs)
-    for i in range(len(obs) - 1, 0, -1):
-        state = int(back[i - 1][state])
-        route[i - 1] = state
-    return prob, [_STATES[i] for i in route]
+    chars = np.array([_CHAR_ROW.get(char, _OTHER_CHAR) for char in obs], dtype=np.int64)
+    prob, route = _kernel()(chars, _START, _TRANS, _CAN_FOLLOW, _HAS_NEXT, _CHAR_STATES, _EMISSIONS)
+    return prob, [_STATES[i] for i in route.tolist()]
 
 
 @lru_cache(maxsize=CACHE_SIZE)

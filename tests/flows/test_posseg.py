@@ -46,6 +46,9 @@ def test_viterbi_matches_jieba_on_real_text() -> None:
         "龘靐齉",  # characters outside jieba's character table
         "的的的的的的的的的的",  # one character over and over
         "李华说",
+        "他們來了",  # traditional characters: emitted, but not in jieba's state table
+        "們",
+        "這個來說",
     ],
 )
 def test_viterbi_matches_jieba_on_edge_cases(run: str) -> None:

@@ -308,9 +308,9 @@ def _jieba_rank(graph: Cooccurrence) -> dict[str, float]:
 
 
 def test_many_graphs_ranked_together_get_jiebas_floats_each() -> None:
-    """Articles of every size, some with hub words of a hundred neighbours and more (the
-    rows finished in Python), ranked in one call: each graph's scores are the floats
-    jieba's own `rank` gives it alone, and an article without an edge gets no keyword."""
+    """Articles of every size, some with hub words of a hundred neighbours and more,
+    ranked in one call: each graph's scores are the floats jieba's own `rank` gives it
+    alone, and an article without an edge gets no keyword."""
     rng = random.Random(20260615)
     words = [f"词{i:03d}" for i in range(400)]
     graphs = []
