@@ -89,12 +89,21 @@ _SPLIT_ALTERNATES = re_han_internal.groups == 1
 _STATES: list[State] = sorted(trans_P)
 _INDEX = {state: i for i, state in enumerate(_STATES)}
 _N = len(_STATES)
-# log P(to | from); -inf where jieba's `trans_p[from].get(to, MIN_INF)` finds nothing.
+# jieba's transitions as lists, by state number: the states each state can go to (for x,
+# `_NEXT[_NEXT_START[x]:_NEXT_START[x + 1]]`), and the states each can come from, largest
+# first, with log P(to | from) (for y, from `_PREVIOUS_START[y]` on).
 _TRANS = np.full((_N, _N), -np.inf)
 for _from, _outs in trans_P.items():
     for _to, _p in _outs.items():
         _TRANS[_INDEX[_from], _INDEX[_to]] = _p
-_CAN_FOLLOW = np.isfinite(_TRANS)
+_NEXT_FROM, _NEXT = (np.ascontiguousarray(a) for a in np.nonzero(np.isfinite(_TRANS)))
+_NEXT_START = np.searchsorted(_NEXT_FROM, np.arange(_N + 1))
+_PREVIOUS_TO, _PREVIOUS = (
+    np.ascontiguousarray(a) for a in np.nonzero(np.isfinite(_TRANS.T[:, ::-1]))
+)
+_PREVIOUS = _N - 1 - _PREVIOUS
+_PREVIOUS_START = np.searchsorted(_PREVIOUS_TO, np.arange(_N + 1))
+_PREVIOUS_LOGP = _TRANS[_PREVIOUS, _PREVIOUS_TO]
 _HAS_NEXT = np.array([bool(trans_P[state]) for state in _STATES])
 _START = np.array([start_P[state] for state in _STATES])
 # One row per character jieba's model knows (some 8,900; 20 MB, built in some 30 ms
@@ -112,7 +121,18 @@ _EMISSIONS = np.full((len(_CHARS) + 1, _N), _MIN_FLOAT)
 for _i, _state in enumerate(_STATES):
     if emit_P[_state]:
         _EMISSIONS[[_CHAR_ROW[char] for char in emit_P[_state]], _i] = list(emit_P[_state].values())
-for _table in (_TRANS, _CAN_FOLLOW, _HAS_NEXT, _START, _CHAR_STATES, _EMISSIONS):
+_MODEL = (
+    _START,
+    _NEXT_START,
+    _NEXT,
+    _PREVIOUS_START,
+    _PREVIOUS,
+    _PREVIOUS_LOGP,
+    _HAS_NEXT,
+    _CHAR_STATES,
+    _EMISSIONS,
+)
+for _table in _MODEL:
     _table.setflags(write=False)
 
 
@@ -134,7 +154,7 @@ def viterbi(obs: str) -> tuple[float, list[State]]:
     so ties go to the larger state as jieba's `max` over (score, state) pairs sends them.
     """
     chars = np.array([_CHAR_ROW.get(char, _OTHER_CHAR) for char in obs], dtype=np.int64)
-    prob, route = _kernel()(chars, _START, _TRANS, _CAN_FOLLOW, _HAS_NEXT, _CHAR_STATES, _EMISSIONS)
+    prob, route = _kernel()(chars, *_MODEL)
     return prob, [_STATES[i] for i in route.tolist()]
 
 

@@ -20,8 +20,11 @@ def _table(dtype: Any, ndim: int) -> Any:
     numba.types.Tuple((numba.float64, numba.int64[:]))(
         numba.int64[::1],
         _table(numba.float64, 1),
-        _table(numba.float64, 2),
-        _table(numba.bool_, 2),
+        _table(numba.int64, 1),
+        _table(numba.int64, 1),
+        _table(numba.int64, 1),
+        _table(numba.int64, 1),
+        _table(numba.float64, 1),
         _table(numba.bool_, 1),
         _table(numba.bool_, 2),
         _table(numba.float64, 2),
@@ -32,22 +35,30 @@ def _table(dtype: Any, ndim: int) -> Any:
 def search(
     chars: np.ndarray,
     start: np.ndarray,
-    trans: np.ndarray,
-    can_follow: np.ndarray,
+    next_start: np.ndarray,
+    next_states: np.ndarray,
+    previous_start: np.ndarray,
+    previous_states: np.ndarray,
+    previous_logp: np.ndarray,
     has_next: np.ndarray,
     char_states: np.ndarray,
     emissions: np.ndarray,
 ) -> tuple[float, np.ndarray]:
     """The best path's log probability and states (numbers) for a run of characters
-    (their rows in `char_states` and `emissions`); `can_follow[x, y]` where jieba's
-    `trans_p[x]` has y, `has_next[x]` where it has any."""
+    (their rows in `char_states` and `emissions`).
+
+    jieba scores each state y of a column against every state x of the previous one that
+    can go on, largest first, keeping a later x only when strictly better: x with no
+    transition to y scores -inf and is never kept, unless no x has one, when the largest x
+    is. So only the x that can reach y are looked at, from the list of them.
+    """
     n, size = len(chars), len(start)
     scores = np.empty(size)
     new = np.empty(size)
     active = np.zeros(size, np.bool_)
+    going = np.zeros(size, np.bool_)
     expected = np.zeros(size, np.bool_)
-    back = np.empty((n, size), np.int64)
-    prev = np.empty(size, np.int64)
+    back = np.empty((n, size), np.int16)
     char = chars[0]
     for y in range(size):
         active[y] = char_states[char, y]
@@ -55,19 +66,18 @@ def search(
             scores[y] = start[y] + emissions[char, y]
     for t in range(1, n):
         char = chars[t]
-        # The previous column's states that can go on, largest first.
-        k = 0
-        for x in range(size - 1, -1, -1):
-            if active[x] and has_next[x]:
-                prev[k] = x
-                k += 1
-        if k == 0:
-            raise ValueError("max() arg is an empty sequence")
+        # The previous column's states that can go on, and where they can go.
+        largest = -1
         expected[:] = False
-        for j in range(k):
-            for y in range(size):
-                if can_follow[prev[j], y]:
-                    expected[y] = True
+        for x in range(size - 1, -1, -1):
+            going[x] = active[x] and has_next[x]
+            if going[x]:
+                if largest < 0:
+                    largest = x
+                for q in range(next_start[x], next_start[x + 1]):
+                    expected[next_states[q]] = True
+        if largest < 0:
+            raise ValueError("max() arg is an empty sequence")
         found = False
         for y in range(size):
             active[y] = char_states[char, y] and expected[y]
@@ -80,14 +90,15 @@ def search(
         for y in range(size):
             if active[y]:
                 emission = emissions[char, y]
-                arg = prev[0]
-                best = (scores[arg] + trans[arg, y]) + emission
-                for j in range(1, k):
-                    x = prev[j]
-                    score = (scores[x] + trans[x, y]) + emission
-                    if score > best:
-                        best = score
-                        arg = x
+                best = -np.inf
+                arg = largest
+                for q in range(previous_start[y], previous_start[y + 1]):
+                    x = previous_states[q]
+                    if going[x]:
+                        score = (scores[x] + previous_logp[q]) + emission
+                        if score > best:
+                            best = score
+                            arg = x
                 new[y] = best
                 back[t, y] = arg
         for y in range(size):
