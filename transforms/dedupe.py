@@ -100,6 +100,7 @@ def signature(text: str) -> list[int]:
     in one compiled loop (`transforms.minhash_kernel`) instead of a (NUM_PERM x shingles)
     array. A test holds the values to datasketch's own.
     """
+    # Imported here: only a process that signs articles loads numba (0.4 s, 120 MB).
     from transforms.minhash_kernel import lower_minima
 
     a, b = _permutations()

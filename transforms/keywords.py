@@ -284,6 +284,7 @@ def _rank_many(graphs: Sequence[Cooccurrence]) -> list[dict[str, float]]:
     # Each graph's nodes, ascending (sorted words), one graph after another.
     nodes = np.flatnonzero(in_graph)
     bounds = np.searchsorted(nodes, offsets)
+    # Imported here: only a process that ranks loads numba (0.4 s, 120 MB).
     from transforms.textrank_kernel import sweep
 
     sweep(ws, nodes, bounds, row_start, neighbour, share, ITERATIONS, 1 - DAMPING, DAMPING)

@@ -153,6 +153,8 @@ def viterbi(obs: str) -> tuple[float, list[State]]:
     previous states from the largest down, a later one taken only when strictly better,
     so ties go to the larger state as jieba's `max` over (score, state) pairs sends them.
     """
+    if not obs:
+        raise IndexError("an empty run has no path")  # as jieba's `obs[0]` fails
     chars = np.array([_CHAR_ROW.get(char, _OTHER_CHAR) for char in obs], dtype=np.int64)
     prob, route = _kernel()(chars, *_MODEL)
     return prob, [_STATES[i] for i in route.tolist()]

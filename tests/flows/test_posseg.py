@@ -55,6 +55,13 @@ def test_viterbi_matches_jieba_on_edge_cases(run: str) -> None:
     assert viterbi(run) == jieba_viterbi(run, char_state_tab_P, start_P, trans_P, emit_P)
 
 
+def test_viterbi_of_an_empty_run_fails_as_jiebas_does() -> None:
+    with pytest.raises(IndexError):
+        jieba_viterbi("", char_state_tab_P, start_P, trans_P, emit_P)
+    with pytest.raises(IndexError):
+        viterbi("")
+
+
 def test_unknown_words_cover_the_run() -> None:
     assert "".join(w for w, _ in unknown_words("李华说")) == "李华说"
     assert unknown_words("李华说") == (("李华", "nr"), ("说", "v"))
