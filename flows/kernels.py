@@ -1,9 +1,9 @@
-"""The pipeline's compiled (numba) kernels, loaded together.
+"""The pipeline's compiled kernels (`transforms.compiled`), loaded together.
 
-Each is compiled on its first import and kept in numba's cache on disk (`__pycache__`
-beside its module), so that later processes load it in milliseconds instead of compiling
-it for a second or more. `make install` runs this module to fill that cache; worker
-processes load the kernels before they fork (`flows.runners.prepare_worker`).
+Each is compiled on its first import and kept in numba's cache on disk, so that later
+processes load it in milliseconds instead of compiling it for a second or more. `make
+install` runs this module to fill that cache; worker processes load the kernels before
+they fork (`flows.runners.prepare_worker`).
 """
 
 from __future__ import annotations

@@ -1,18 +1,17 @@
-"""MinHash minima (datasketch's "affine32" permutations of mixed hashes), compiled (numba).
-
-Compiled when first imported, from numba's cache on disk after the first time (`make
-install` fills it).
-"""
+"""MinHash minima (datasketch's "affine32" permutations of mixed hashes), compiled
+(`transforms.compiled`)."""
 
 from __future__ import annotations
 
 import numba
 import numpy as np
 
-_words = numba.types.Array(numba.uint32, 1, "C", readonly=True)
+from transforms.compiled import compiled, readonly
+
+_words = readonly(numba.uint32)
 
 
-@numba.njit(numba.void(numba.uint32[::1], _words, _words, _words), cache=True, nogil=True)
+@compiled(numba.void(numba.uint32[::1], _words, _words, _words))
 def lower_minima(minima: np.ndarray, mixed: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
     """Lower each `minima[j]` to `a[j] * h + b[j]` (wrapping in 32 bits) where that is
     smaller, for every hash h of `mixed`."""

@@ -1,33 +1,28 @@
-"""jieba's TextRank sweeps (`UndirectWeightedGraph.rank`), compiled (numba).
-
-Compiled when first imported, from numba's cache on disk after the first time (`make
-install` fills it). No fast-math: every product and sum is the IEEE double jieba's Python
-computes, in the same order.
-"""
+"""jieba's TextRank sweeps (`UndirectWeightedGraph.rank`), compiled (`transforms.compiled`):
+every product and sum is the IEEE double jieba's Python computes, in the same order."""
 
 from __future__ import annotations
 
 import numba
 import numpy as np
 
-_ints = numba.types.Array(numba.int64, 1, "C", readonly=True)
-_floats = numba.types.Array(numba.float64, 1, "C", readonly=True)
+from transforms.compiled import compiled, readonly
+
+_ints = readonly(numba.int64)
 
 
-@numba.njit(
+@compiled(
     numba.void(
         numba.float64[::1],
         _ints,
         _ints,
         _ints,
         _ints,
-        _floats,
+        readonly(numba.float64),
         numba.int64,
         numba.float64,
         numba.float64,
-    ),
-    cache=True,
-    nogil=True,
+    )
 )
 def sweep(
     ws: np.ndarray,

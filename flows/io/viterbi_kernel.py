@@ -1,36 +1,27 @@
-"""jieba.posseg's Viterbi search, compiled (numba), on the model tables of `flows.io.posseg`.
-
-Compiled when first imported, from numba's cache on disk after the first time (`make
-install` fills it). No fast-math: every sum is the IEEE double jieba's Python computes.
-"""
+"""jieba.posseg's Viterbi search, compiled (`transforms.compiled`), on the model tables of
+`flows.io.posseg`: every sum is the IEEE double jieba's Python computes."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import numba
 import numpy as np
 
-
-def _table(dtype: Any, ndim: int) -> Any:
-    return numba.types.Array(dtype, ndim, "C", readonly=True)
+from transforms.compiled import compiled, readonly
 
 
-@numba.njit(
+@compiled(
     numba.types.Tuple((numba.float64, numba.int64[:]))(
         numba.int64[::1],
-        _table(numba.float64, 1),
-        _table(numba.int64, 1),
-        _table(numba.int64, 1),
-        _table(numba.int64, 1),
-        _table(numba.int64, 1),
-        _table(numba.float64, 1),
-        _table(numba.bool_, 1),
-        _table(numba.bool_, 2),
-        _table(numba.float64, 2),
-    ),
-    cache=True,
-    nogil=True,
+        readonly(numba.float64),
+        readonly(numba.int64),
+        readonly(numba.int64),
+        readonly(numba.int64),
+        readonly(numba.int64),
+        readonly(numba.float64),
+        readonly(numba.bool_),
+        readonly(numba.bool_, 2),
+        readonly(numba.float64, 2),
+    )
 )
 def search(
     chars: np.ndarray,
