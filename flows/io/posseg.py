@@ -25,7 +25,7 @@ import re
 import string
 from collections import deque
 from collections.abc import Callable
-from functools import cache, lru_cache
+from functools import lru_cache
 from itertools import repeat
 from math import log
 from pathlib import Path
@@ -136,15 +136,6 @@ for _table in _MODEL:
     _table.setflags(write=False)
 
 
-@cache
-def _kernel() -> Callable[..., tuple[float, np.ndarray]]:
-    """The compiled search, imported on first use: numba and LLVM take 0.4 s and 120 MB
-    to load, which a flow process that leaves tagging to its workers does without."""
-    from flows.io.viterbi_kernel import search
-
-    return search  # type: ignore[no-any-return]
-
-
 def viterbi(obs: str) -> tuple[float, list[State]]:
     """`jieba.posseg.viterbi.viterbi` on jieba's own model: same path, same probability.
 
@@ -156,7 +147,10 @@ def viterbi(obs: str) -> tuple[float, list[State]]:
     if not obs:
         raise IndexError("an empty run has no path")  # as jieba's `obs[0]` fails
     chars = np.array([_CHAR_ROW.get(char, _OTHER_CHAR) for char in obs], dtype=np.int64)
-    prob, route = _kernel()(chars, *_MODEL)
+    # Imported here: only a process that tags loads numba (0.4 s, 120 MB).
+    from flows.io.viterbi_kernel import search
+
+    prob, route = search(chars, *_MODEL)
     return prob, [_STATES[i] for i in route.tolist()]
 
 
